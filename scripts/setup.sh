@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Idempotent setup: .venv with pinned CPU torch (unless a GPU is present), the package and dev tools,
+# and Debian's Chromium for the browser environments. Re-running is cheap: a stamp records what was installed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+venv="$root/.venv"
+stamp="$venv/.agent-rl-setup"
+want=$(cat pyproject.toml constraints.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x /usr/bin/chromium ]; then
+    exit 0
+fi
+
+if ! [ -x /usr/bin/chromium ]; then
+    echo "[setup] installing Debian's Chromium (browser environments)"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
+constraint=(-c constraints.txt)
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    constraint=()   # a GPU machine chooses its own torch build
+fi
+echo "[setup] installing agent-rl and its dependencies into .venv"
+"${pip[@]}" --upgrade pip setuptools wheel
+"${pip[@]}" "${constraint[@]}" -e ".[dev]"
+echo "$want" > "$stamp"
+echo "[setup] done"
