@@ -1,0 +1,35 @@
+"""How well a judge agrees with ground truth (e.g. the WebArena rule evaluators' scores)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def agreement_report(judge: Sequence[bool], truth: Sequence[bool]) -> dict[str, float | int]:
+    """Accuracy, false-positive and false-negative rates, and Cohen's kappa of judge verdicts vs truth.
+
+    FPR = judged success among true failures; FNR = judged failure among true successes. A rate whose
+    denominator is empty is reported as 0.0, with the counts beside it so the reader can tell.
+    """
+    if len(judge) != len(truth):
+        raise ValueError(f"{len(judge)} verdicts but {len(truth)} ground-truth scores")
+    n = len(truth)
+    tp = sum(1 for j, t in zip(judge, truth, strict=True) if j and t)
+    tn = sum(1 for j, t in zip(judge, truth, strict=True) if not j and not t)
+    fp = sum(1 for j, t in zip(judge, truth, strict=True) if j and not t)
+    fn = n - tp - tn - fp
+    accuracy = (tp + tn) / n if n else 0.0
+    judged_yes, true_yes = (tp + fp) / n if n else 0.0, (tp + fn) / n if n else 0.0
+    chance = judged_yes * true_yes + (1 - judged_yes) * (1 - true_yes)
+    kappa = (accuracy - chance) / (1 - chance) if chance < 1 else 1.0
+    return {
+        "n": n,
+        "true_positive": tp,
+        "true_negative": tn,
+        "false_positive": fp,
+        "false_negative": fn,
+        "accuracy": accuracy,
+        "false_positive_rate": fp / (fp + tn) if fp + tn else 0.0,
+        "false_negative_rate": fn / (fn + tp) if fn + tp else 0.0,
+        "cohens_kappa": kappa,
+    }
