@@ -1,0 +1,76 @@
+"""Returns and advantages over the turns (or steps) of episodes.
+
+Everything works on one episode's reward list at a time, with terminal episodes (the value after the last
+step is `bootstrap`, 0 by default). Group-relative advantages take a group of episodes that share a task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def discounted_returns(rewards: Sequence[float], gamma: float = 1.0, bootstrap: float = 0.0) -> np.ndarray:
+    """Returns-to-go: G_t = r_t + gamma * G_{t+1}, with G_T = bootstrap."""
+    out = np.zeros(len(rewards), dtype=np.float64)
+    running = bootstrap
+    for t in range(len(rewards) - 1, -1, -1):
+        running = rewards[t] + gamma * running
+        out[t] = running
+    return out
+
+
+def gae(
+    rewards: Sequence[float],
+    values: Sequence[float],
+    gamma: float = 0.99,
+    lam: float = 0.95,
+    bootstrap: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Generalised advantage estimation. Returns (advantages, value targets = advantages + values)."""
+    if len(values) != len(rewards):
+        raise ValueError(f"{len(rewards)} rewards but {len(values)} values")
+    advantages = np.zeros(len(rewards), dtype=np.float64)
+    running = 0.0
+    next_value = bootstrap
+    for t in range(len(rewards) - 1, -1, -1):
+        delta = rewards[t] + gamma * next_value - values[t]
+        running = delta + gamma * lam * running
+        advantages[t] = running
+        next_value = values[t]
+    return advantages, advantages + np.asarray(values, dtype=np.float64)
+
+
+def n_step_returns(
+    rewards: Sequence[float], values: Sequence[float], n: int, gamma: float = 0.99, bootstrap: float = 0.0
+) -> np.ndarray:
+    """G_t = sum_{k<n} gamma^k r_{t+k} + gamma^n V_{t+n}; past the end the episode is over (`bootstrap`)."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    T = len(rewards)
+    extended = list(values) + [bootstrap]
+    out = np.zeros(T, dtype=np.float64)
+    for t in range(T):
+        horizon = min(n, T - t)
+        total = sum(gamma**k * rewards[t + k] for k in range(horizon))
+        out[t] = total + gamma**horizon * extended[t + horizon]
+    return out
+
+
+def group_normalized_advantages(
+    group_rewards: Sequence[Sequence[float]], gamma: float = 1.0, eps: float = 1e-6
+) -> list[np.ndarray]:
+    """Critic-free, turn-level advantages for a group of episodes on the same task.
+
+    Each turn's return-to-go is compared with all returns-to-go in the group: (G - mean) / (std + eps).
+    A group whose returns are all equal carries no signal and gets zeros.
+    """
+    returns = [discounted_returns(r, gamma) for r in group_rewards]
+    pooled = np.concatenate(returns) if returns else np.zeros(0)
+    if pooled.size == 0:
+        return returns
+    mean, std = pooled.mean(), pooled.std()
+    if std < eps:
+        return [np.zeros_like(g) for g in returns]
+    return [(g - mean) / (std + eps) for g in returns]

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from agent_rl.core.returns import discounted_returns, gae, group_normalized_advantages, n_step_returns
+
+
+def test_discounted_returns_by_hand():
+    # GeneralPoints-like: two failed attempts then a success.
+    got = discounted_returns([-1.0, -3.0, 5.0], gamma=0.9)
+    assert got == pytest.approx([-1 + 0.9 * (-3 + 0.9 * 5), -3 + 0.9 * 5, 5.0])
+
+
+def test_discounted_returns_bootstrap():
+    assert discounted_returns([1.0], gamma=0.5, bootstrap=4.0) == pytest.approx([3.0])
+
+
+def test_gae_by_hand():
+    rewards, values = [1.0, 2.0], [0.5, 1.0]
+    gamma, lam = 0.9, 0.95
+    d1 = 2.0 - 1.0
+    d0 = 1.0 + gamma * 1.0 - 0.5
+    adv, targets = gae(rewards, values, gamma, lam)
+    assert adv == pytest.approx([d0 + gamma * lam * d1, d1])
+    assert targets == pytest.approx(adv + np.array(values))
+
+
+def test_gae_lambda_one_is_return_minus_value():
+    rewards, values = [1.0, -2.0, 3.0], [0.3, 0.1, -0.4]
+    adv, _ = gae(rewards, values, gamma=0.9, lam=1.0)
+    assert adv == pytest.approx(discounted_returns(rewards, 0.9) - np.array(values))
+
+
+def test_gae_rejects_mismatched_lengths():
+    with pytest.raises(ValueError):
+        gae([1.0, 2.0], [0.0])
+
+
+def test_n_step_by_hand():
+    rewards, values = [1.0, 2.0, 3.0], [10.0, 20.0, 30.0]
+    got = n_step_returns(rewards, values, n=2, gamma=0.5)
+    assert got == pytest.approx([1 + 0.5 * 2 + 0.25 * 30, 2 + 0.5 * 3, 3.0])
+    assert n_step_returns(rewards, values, n=10, gamma=0.5) == pytest.approx(discounted_returns(rewards, 0.5))
+
+
+def test_group_normalized_by_hand():
+    # Episode A solves at once (+5); episode B fails once (-1) then solves (+5). gamma = 1.
+    a, b = group_normalized_advantages([[5.0], [-1.0, 5.0]], gamma=1.0)
+    pooled = np.array([5.0, 4.0, 5.0])
+    mean, std = pooled.mean(), pooled.std()
+    assert a == pytest.approx([(5 - mean) / std], rel=1e-4)
+    assert b == pytest.approx([(4 - mean) / std, (5 - mean) / std], rel=1e-4)
+    assert b[0] < 0 < a[0]
+
+
+def test_group_with_equal_returns_has_no_signal():
+    adv = group_normalized_advantages([[5.0], [5.0]])
+    assert all((a == 0).all() for a in adv)
