@@ -1,0 +1,82 @@
+import json
+
+from agent_rl.backends.base import Generation
+from proposer.web_tasks import (
+    ProposerSettings,
+    SiteContext,
+    parse_proposals,
+    propose_tasks,
+    save_task_set,
+)
+
+REPLY = "\n".join(
+    [
+        "Sure! Here are the tasks:",
+        json.dumps({"intent": "Find the cheapest red mug and report its price", "steps": 4}),
+        json.dumps(
+            {"intent": "Find the cheapest red mug and report its price.", "steps": 4}
+        ),  # near-duplicate
+        json.dumps({"intent": "Log in and list my orders from last month"}),  # needs a login
+        json.dumps({"intent": "What is on sale today in the garden section?"}),  # depends on time
+        json.dumps({"intent": "Find stores near me that sell lamps"}),  # depends on location
+        json.dumps({"intent": "short"}),  # fails validation
+        "{not json at all",
+        json.dumps({"intent": "Open the wiki article on rivers and name the longest river listed"}),
+    ]
+)
+
+
+class Replies:
+    name = "scripted"
+
+    def __init__(self, text):
+        self.text, self.prompts = text, []
+
+    def generate(self, prompts, params):
+        self.prompts.extend(prompts)
+        return [Generation(text=self.text) for _ in prompts]
+
+
+def test_parse_proposals_reads_json_lines_and_reports_bad_ones():
+    tasks, problems = parse_proposals(REPLY)
+    assert len(tasks) == 6
+    assert len(problems) == 2
+
+
+def test_propose_filters_and_writes_webarena_format(tmp_path):
+    site = SiteContext(name="shopping", start_url="http://127.0.0.1:1/", description="a small shop")
+    backend = Replies(REPLY)
+    task_set = propose_tasks(backend, [site], ProposerSettings(n_tasks=10), start_id=100)
+    intents = [t["intent"] for t in task_set["tasks"]]
+    assert intents == [
+        "Find the cheapest red mug and report its price",
+        "Open the wiki article on rivers and name the longest river listed",
+    ]
+    assert task_set["report"]["shopping"] == {
+        "parsed": 6,
+        "unparsable": 2,
+        "kept": 2,
+        "duplicate": 1,
+        "needs_login": 1,
+        "time_or_location": 2,
+    }
+    first = task_set["tasks"][0]
+    assert first["task_id"] == 100 and first["sites"] == ["shopping"] and first["start_url"] == site.start_url
+    assert first["provenance"]["proposer"] == "scripted"
+    assert "no login" in backend.prompts[0].messages[0]["content"]
+    path = save_task_set(task_set, tmp_path / "tasks.json")
+    assert json.loads(path.read_text()) == task_set["tasks"]
+    assert json.loads(path.with_suffix(".meta.json").read_text())["settings"]["n_tasks"] == 10
+
+
+def test_sites_with_login_keep_account_tasks_and_demos_replace_the_description():
+    site = SiteContext(
+        name="forum",
+        start_url="http://127.0.0.1:2/",
+        has_login=True,
+        demonstrations=["clicked Post, typed hi"],
+    )
+    backend = Replies(json.dumps({"intent": "Log in and upvote the newest post in the cats forum"}))
+    task_set = propose_tasks(backend, [site], ProposerSettings())
+    assert len(task_set["tasks"]) == 1
+    assert "clicked Post" in backend.prompts[0].messages[0]["content"]
