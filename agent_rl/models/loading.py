@@ -1,0 +1,87 @@
+"""Load any causal LM or VLM, local folder or Hugging Face id, through the one `from_pretrained` code path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from agent_rl.errors import UserError
+
+
+class LoadedModel(NamedTuple):
+    model: Any
+    tokenizer: Any  # always present; for a VLM it is `processor.tokenizer`
+    processor: Any | None  # the multimodal processor of a VLM, None for a text model
+
+
+def _not_found(path_or_id: str, err: Exception) -> UserError:
+    return UserError(
+        f"model {path_or_id!r} not found: pass a local folder made by `agent-rl tiny-model --out DIR` "
+        f"or a Hugging Face model id that is cached or reachable ({type(err).__name__}: {str(err).splitlines()[0]})"
+    )
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def is_vision_config(config: Any) -> bool:
+    return getattr(config, "vision_config", None) is not None
+
+
+def load_model(
+    path_or_id: str | Path,
+    *,
+    vision: bool | None = None,
+    dtype: str | Any = "auto",
+    device: str | None = None,
+) -> LoadedModel:
+    """Model in eval mode plus its tokenizer (and processor for a VLM).
+
+    `vision=None` decides from the config (a `vision_config` means a VLM). `dtype="auto"` is bfloat16 on a GPU
+    and float32 on the CPU, where bfloat16 matmuls are slow.
+    """
+    import torch
+    from transformers import (
+        AutoConfig,
+        AutoModelForCausalLM,
+        AutoModelForImageTextToText,
+        AutoProcessor,
+        AutoTokenizer,
+    )
+
+    name = str(path_or_id)
+    local = Path(name).expanduser()
+    if local.exists():
+        if not (local / "config.json").is_file():
+            raise UserError(
+                f"{local} has no config.json: pass a folder made by `agent-rl tiny-model --out DIR`"
+            )
+        name = str(local)
+    try:
+        config = AutoConfig.from_pretrained(name)
+    except (OSError, ValueError) as err:
+        raise _not_found(name, err) from None
+    vision = is_vision_config(config) if vision is None else vision
+    device = device or default_device()
+    if dtype == "auto":
+        dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    elif isinstance(dtype, str):
+        dtype = getattr(torch, dtype)
+    try:
+        if vision:
+            processor = AutoProcessor.from_pretrained(name)
+            tokenizer = processor.tokenizer
+            model = AutoModelForImageTextToText.from_pretrained(name, dtype=dtype)
+        else:
+            processor = None
+            tokenizer = AutoTokenizer.from_pretrained(name)
+            model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype)
+    except OSError as err:
+        raise _not_found(name, err) from None
+    if tokenizer.pad_token_id is None:  # many chat models ship without one; generation needs it for batching
+        tokenizer.pad_token = tokenizer.eos_token
+    model.to(device).eval()
+    return LoadedModel(model, tokenizer, processor)
