@@ -1,0 +1,49 @@
+"""GeneralPoints, the card game of "SFT Memorizes, RL Generalizes" (Chu et al., 2025), text and vision.
+
+See envs/generalpoints/env.py for the episode rules and rewards.py for the reward table and its grading order.
+"""
+
+from envs.generalpoints.cards import (
+    BLACK_SUITS,
+    FACE_LABELS,
+    LABELS,
+    RED_SUITS,
+    SUIT_CHOICES,
+    SUITS,
+    card_value,
+    card_values,
+    deal_hand,
+    deal_suits,
+    normalise_label,
+)
+from envs.generalpoints.env import GeneralPointsEnv
+from envs.generalpoints.formula import formula_value, read_answer
+from envs.generalpoints.prompts import FAILURE_PREFIX, build_prompt, format_answer
+from envs.generalpoints.render import render_hand
+from envs.generalpoints.rewards import RewardConfig, grade
+from envs.generalpoints.solver import is_solvable, solve
+
+__all__ = [
+    "BLACK_SUITS",
+    "FACE_LABELS",
+    "FAILURE_PREFIX",
+    "LABELS",
+    "RED_SUITS",
+    "SUITS",
+    "SUIT_CHOICES",
+    "GeneralPointsEnv",
+    "RewardConfig",
+    "build_prompt",
+    "card_value",
+    "card_values",
+    "deal_hand",
+    "deal_suits",
+    "format_answer",
+    "formula_value",
+    "grade",
+    "is_solvable",
+    "normalise_label",
+    "read_answer",
+    "render_hand",
+    "solve",
+]
