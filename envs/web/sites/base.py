@@ -11,6 +11,7 @@ Requests are served one at a time per site under a lock: pages take milliseconds
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import html
@@ -324,10 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
         if raw and "application/x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
             form = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
         cookies: dict[str, str] = {}
-        try:
+        with contextlib.suppress(CookieError):
             cookies = {k: m.value for k, m in SimpleCookie(self.headers.get("Cookie") or "").items()}
-        except CookieError:
-            pass
         req = Request(
             method=self.command,
             path=urllib.parse.unquote(parts.path) or "/",

@@ -250,7 +250,7 @@ def seed_shop(conn: sqlite3.Connection, rng: random.Random) -> None:
             "INSERT INTO users VALUES (?,?,?,?,?,?,?,?,?)",
             (username, email, hash_password(username, pw), name, admin, street, city, zipc, phone),
         )
-    for ci, (slug, (cname, nouns)) in enumerate(CATEGORIES.items()):
+    for slug, (cname, nouns) in CATEGORIES.items():
         conn.execute("INSERT INTO categories VALUES (?,?)", (slug, cname))
         for ni, noun in enumerate(nouns):
             brand, color, adj = rng.choice(BRANDS), rng.choice(COLORS), rng.choice(ADJECTIVES)
