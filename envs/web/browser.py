@@ -12,6 +12,7 @@ If the browser dies, `ensure_browser()` relaunches it on the next episode.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
@@ -101,10 +102,8 @@ class BrowserHost:
                 await self._playwright.stop()
 
         if self._loop.is_running():
-            try:
+            with contextlib.suppress(Exception):  # a dead browser or driver has nothing left to close
                 self.run(_shutdown(), timeout=30)
-            except Exception:  # a dead browser or driver has nothing left to close
-                pass
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
         shutil.rmtree(self._home, ignore_errors=True)

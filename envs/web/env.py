@@ -12,6 +12,7 @@ fresh browser context, so cookies and storage never leak between tasks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -216,10 +217,8 @@ class WebEnv(gym.Env):
 
     def close(self) -> None:
         if self._context is not None:
-            try:
+            with contextlib.suppress(Exception):  # a crashed browser has already dropped the context
                 self._host.run(self._context.close(), timeout=30)
-            except Exception:  # a crashed browser has already dropped the context
-                pass
             self._context = None
 
     @property
@@ -236,10 +235,8 @@ class WebEnv(gym.Env):
         old = self._context
         self._context, self._page, self._cdp = None, None, {}
         if old is not None:
-            try:
+            with contextlib.suppress(PlaywrightError):
                 await old.close()
-            except PlaywrightError:
-                pass
         try:
             browser = await self._host.ensure_browser()
             width, height = self.config.viewport
@@ -334,17 +331,15 @@ class WebEnv(gym.Env):
         """Wait, driven by page events and capped, until navigation has loaded and requests are done."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.settle_timeout_s
-        try:  # two animation frames: any navigation or fetch the action set off has been issued by then
+        # Two animation frames: any navigation or fetch the action set off has been issued by then. An error
+        # means the document is being replaced, i.e. a navigation is under way.
+        with contextlib.suppress(PlaywrightError, asyncio.TimeoutError):
             await asyncio.wait_for(page.evaluate(_RAF2), self.config.settle_timeout_s)
-        except (PlaywrightError, asyncio.TimeoutError):
-            pass  # the document is being replaced: a navigation is under way
         if self._nav_started > nav_before:
             await self._wait_until(lambda: self._nav_settled >= self._nav_started, deadline)
             remaining = max(deadline - loop.time(), 0.05)
-            try:
+            with contextlib.suppress(PlaywrightError):
                 await page.wait_for_load_state("load", timeout=remaining * 1000)
-            except PlaywrightError:
-                pass
         await self._wait_until(lambda: not self._inflight, deadline)
 
     async def _session(self, page: Page) -> CDPSession:
