@@ -1,0 +1,235 @@
+"""In-process generation with Hugging Face transformers: the default backend, CPU or one GPU.
+
+Prompts go through the model's chat template (and its processor for images), are sorted by length into
+left-padded micro-batches, and are generated with a fresh GenerationConfig built from `SamplingParams` alone,
+so a checkpoint's own sampling defaults (top_k, repetition penalty, ...) never leak in. Temperature and top-p
+are applied by our own logits processor, which also records each chosen token's log-probability under exactly
+the distribution it was sampled from (under the plain model distribution for greedy decoding).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agent_rl.backends.base import ChatPrompt, Generation, SamplingParams
+from agent_rl.errors import UserError
+from agent_rl.models.loading import LoadedModel, load_model
+
+
+class _SampleAndRecord:
+    """Logits processor: temperature and nucleus filtering, then remember log-softmax to score the pick.
+
+    At each call, `input_ids[:, -1]` is the token just chosen from the distribution stored at the previous call,
+    so only one step's distribution (batch x vocab) is ever kept in memory.
+    """
+
+    def __init__(self, temperature: float, top_p: float) -> None:
+        self.temperature = temperature
+        self.top_p = top_p
+        self.previous: Any = None
+        self.chosen_logprobs: list[Any] = []  # one (batch,) tensor per generated token
+
+    def record(self, chosen: Any) -> None:
+        if self.previous is not None:
+            self.chosen_logprobs.append(self.previous.gather(1, chosen[:, None]).squeeze(1))
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        self.record(input_ids[:, -1])
+        scores = scores.float()
+        if self.temperature > 0:
+            scores = scores / self.temperature
+            if self.top_p < 1.0:
+                ordered, order = scores.sort(dim=-1, descending=True)
+                cumulative = ordered.softmax(dim=-1).cumsum(dim=-1)
+                drop = (
+                    cumulative - ordered.softmax(dim=-1) >= self.top_p
+                )  # keep the smallest set reaching top_p
+                scores = scores.scatter(1, order, ordered.masked_fill(drop, float("-inf")))
+        self.previous = torch.log_softmax(scores, dim=-1)
+        return scores
+
+
+class TransformersBackend:
+    """`Backend` over a transformers model: a local folder or hub id, or an already loaded model.
+
+    Pass `model` as a path/id (loaded with `load_model`), a `LoadedModel`, or a model object together with its
+    `tokenizer` (and `processor` for a VLM), e.g. the policy being trained.
+    """
+
+    name = "transformers"
+
+    def __init__(
+        self,
+        model: str | Path | LoadedModel | Any,
+        tokenizer: Any = None,
+        processor: Any = None,
+        *,
+        max_batch_size: int = 32,
+        device: str | None = None,
+        dtype: str = "auto",
+        revision: str | None = None,
+    ) -> None:
+        if max_batch_size < 1:
+            raise UserError(f"max_batch_size must be at least 1, got {max_batch_size}")
+        if isinstance(model, (str, Path)):
+            revision = revision or str(model)
+            model = load_model(model, device=device, dtype=dtype)
+        if isinstance(model, LoadedModel):
+            model, tokenizer, processor = model
+        if tokenizer is None:
+            tokenizer = getattr(processor, "tokenizer", None)
+        if tokenizer is None:
+            raise ValueError(
+                "TransformersBackend needs the model's tokenizer (or processor) beside a model object"
+            )
+        self.model = model
+        self.tokenizer = tokenizer
+        self.processor = processor
+        self.max_batch_size = max_batch_size
+        self.revision = revision or getattr(model, "name_or_path", "") or type(model).__name__
+
+    def generate(self, prompts: list[ChatPrompt], params: SamplingParams) -> list[Generation]:
+        """Completions in the order of `prompts`. Same prompts, params and seed give the same samples."""
+        import torch
+
+        if not prompts:
+            return []
+        for prompt in prompts:
+            self._check(prompt)
+        texts = [self._chat_text(prompt) for prompt in prompts]
+        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        order = sorted(range(len(prompts)), key=lengths.__getitem__)  # similar lengths share a micro-batch
+        results: list[Generation | None] = [None] * len(prompts)
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.random.fork_rng(devices=self._rng_devices()), torch.no_grad():
+                if params.seed is not None:
+                    torch.manual_seed(params.seed)
+                for start in range(0, len(order), self.max_batch_size):
+                    chunk = order[start : start + self.max_batch_size]
+                    generations = self._generate_batch(
+                        [prompts[i] for i in chunk], [texts[i] for i in chunk], params
+                    )
+                    for index, generation in zip(chunk, generations, strict=True):
+                        results[index] = generation
+        finally:
+            self.model.train(was_training)
+        return results  # type: ignore[return-value]
+
+    # -- internals -------------------------------------------------------------------------------------
+
+    def _rng_devices(self) -> list[Any]:
+        device = self.model.device
+        return [device] if device.type == "cuda" else []
+
+    def _chat_text(self, prompt: ChatPrompt) -> str:
+        messages = prompt.messages
+        if self.processor is None:  # text models' templates often expect plain-string content
+            messages = [{**m, "content": _plain_text(m["content"])} for m in messages]
+        templater = self.processor or self.tokenizer
+        return templater.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    def _check(self, prompt: ChatPrompt) -> None:
+        if prompt.images and self.processor is None:
+            raise UserError(
+                f"model {self.revision!r} is text-only but the prompt has images: use a vision model "
+                "(e.g. `agent-rl tiny-model --vision`) or the text modality"
+            )
+
+    def _model_inputs(self, prompts: list[ChatPrompt], texts: list[str]) -> dict[str, Any]:
+        if self.processor is None:
+            return self.tokenizer(
+                texts, add_special_tokens=False, padding=True, padding_side="left", return_tensors="pt"
+            )
+        images = [image for prompt in prompts for image in _open_images(prompt.images)]
+        return self.processor(
+            text=texts,
+            images=images or None,
+            add_special_tokens=False,
+            padding=True,
+            padding_side="left",
+            return_tensors="pt",
+        )
+
+    def _generate_batch(
+        self, prompts: list[ChatPrompt], texts: list[str], params: SamplingParams
+    ) -> list[Generation]:
+        import torch
+        from transformers import GenerationConfig, LogitsProcessorList
+
+        inputs = self._model_inputs(prompts, texts)
+        inputs = {k: v.to(self.model.device) for k, v in inputs.items()}
+        recorder = _SampleAndRecord(params.temperature, params.top_p)
+        eos = self.tokenizer.eos_token_id
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else eos
+        sample = params.temperature > 0
+        # Unset (None) fields would be filled from the checkpoint's generation_config: set every one that
+        # shapes the distribution to its neutral value, since `recorder` does the sampling transforms.
+        config = GenerationConfig(
+            max_new_tokens=params.max_new_tokens,
+            do_sample=sample,
+            temperature=1.0,
+            top_p=1.0,
+            repetition_penalty=1.0,
+            **({"top_k": 0} if sample else {}),
+            eos_token_id=eos,
+            pad_token_id=pad,
+            stop_strings=params.stop or None,
+        )
+        output = self.model.generate(
+            **inputs,
+            generation_config=config,
+            logits_processor=LogitsProcessorList([recorder]),
+            tokenizer=self.tokenizer,
+        )
+        prompt_length = inputs["input_ids"].shape[1]
+        generated = output[:, prompt_length:]
+        if generated.shape[1]:
+            recorder.record(generated[:, -1])  # the last pick was made after the last processor call
+        logprobs = torch.stack(recorder.chosen_logprobs, dim=1) if recorder.chosen_logprobs else None
+        results = []
+        for row in range(len(prompts)):
+            prompt_ids = inputs["input_ids"][row][inputs["attention_mask"][row].bool()].tolist()
+            ids = generated[row].tolist()
+            length, finish = self._finished_length(ids, eos, params.stop)
+            text = self.tokenizer.decode(ids[:length], skip_special_tokens=True)
+            for stop in params.stop:
+                text = text.split(stop, 1)[0] if finish == "stop" else text
+            results.append(
+                Generation(
+                    text=text,
+                    prompt_token_ids=prompt_ids,
+                    token_ids=ids[:length],
+                    logprobs=logprobs[row, :length].tolist() if logprobs is not None else [],
+                    finish_reason=finish,
+                )
+            )
+        return results
+
+    def _finished_length(self, ids: list[int], eos: int, stops: list[str]) -> tuple[int, str]:
+        """How many generated tokens belong to the answer (EOS included), and why it ended."""
+        if eos in ids:
+            return ids.index(eos) + 1, "stop"
+        if stops:
+            for length in range(1, len(ids) + 1):
+                if any(stop in self.tokenizer.decode(ids[:length]) for stop in stops):
+                    return length, "stop"
+        return len(ids), "length"
+
+
+def _plain_text(content: Any) -> Any:
+    """Join a list of text parts into one string; leave anything else as it is."""
+    if isinstance(content, list) and all(part.get("type") == "text" for part in content):
+        return "".join(part["text"] for part in content)
+    return content
+
+
+def _open_images(images: list[Any]) -> list[Any]:
+    """PIL images as they are; stored file paths opened as RGB."""
+    from PIL import Image
+
+    return [Image.open(image).convert("RGB") if isinstance(image, (str, Path)) else image for image in images]
