@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tiny-model": ("agent_rl.models.tiny", "build a tiny local text model or VLM"),
     "eval": ("agent_rl.evaluate", "evaluate a model on an environment (e.g. generalpoints)"),
     "run": ("agent_rl.recipe", "run a recipe (YAML) into a run folder"),
+    "serve": ("agent_rl.serve", "serve a local model over an OpenAI-compatible API"),
     "bench": ("agent_rl.bench", "run a benchmark and write its JSON"),
     "sites": ("envs.web.sites.cli", "serve the bundled self-hosted web sites"),
     "webarena": ("evaluator.webarena.cli", "validate and evaluate WebArena task configs"),
