@@ -17,6 +17,7 @@ __all__ = ["Backend", "ChatPrompt", "Generation", "SamplingParams", "BACKEND_TYP
 BACKEND_TYPES: dict[str, str] = {
     "transformers": "agent_rl.backends.transformers_backend:TransformersBackend",
     "openai": "agent_rl.backends.openai_backend:OpenAIBackend",
+    "vllm": "agent_rl.backends.vllm_backend:VLLMBackend",
 }
 
 
