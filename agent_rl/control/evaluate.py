@@ -1,0 +1,57 @@
+"""Evaluation of a control agent on OGBench's single-task goals (task1..task5), and the success plot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from envs.control.ogbench_envs import make_singletask_env
+
+
+def evaluate(
+    act: Callable[[np.ndarray], np.ndarray], dataset: str, task: int, episodes: int, seed: int = 0
+) -> dict[str, float]:
+    """Success rate and mean return of `act` over `episodes` real episodes of one task's env."""
+    env = make_singletask_env(dataset, task)
+    successes, returns = [], []
+    for ep in range(episodes):
+        obs, info = env.reset(seed=seed + ep)
+        done, total = False, 0.0
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(act(obs))
+            total += float(reward)
+            done = terminated or truncated
+        successes.append(float(info.get("success", 0.0)))
+        returns.append(total)
+    env.close()
+    return {"success": float(np.mean(successes)), "return": float(np.mean(returns))}
+
+
+def plot_success(history: dict[int, list[tuple[int, float]]], path: str | Path, title: str) -> None:
+    """Success against training steps: one line per task and their mean (over steps all tasks reached)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for task, points in sorted(history.items()):
+        if points:
+            steps, success = zip(*points, strict=True)
+            ax.plot(steps, success, marker="o", alpha=0.6, label=f"task{task}")
+    common = set.intersection(*(set(s for s, _ in pts) for pts in history.values())) if history else set()
+    if common:
+        steps = sorted(common)
+        mean = [np.mean([dict(pts)[s] for pts in history.values()]) for s in steps]
+        ax.plot(steps, mean, color="black", linewidth=2.5, label="mean")
+    ax.set_xlabel("training steps")
+    ax.set_ylabel("success rate")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

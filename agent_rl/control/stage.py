@@ -1,0 +1,256 @@
+"""Recipe stage `control_train`: offline RL (FQL, IQL, ReBRAC) on an OGBench dataset, optional online
+fine-tuning, and evaluation on the single-task goals.
+
+As in the papers, each task (task1..task5) is its own single-task problem with its own rewards, so one agent
+is trained per task. Per task the stage writes `task{N}/checkpoint.pt` (resumed from on rerun),
+`task{N}/eval.jsonl` (success against steps), and, at the end, `results.json` (success per task and overall)
+and `success.png`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from tqdm import tqdm
+
+from agent_rl.control.evaluate import evaluate, plot_success
+from agent_rl.control.presets import AGENTS, build_config
+from agent_rl.core.buffers import TransitionBuffer
+from agent_rl.errors import UserError
+from envs.control.datasets import load_datasets
+from envs.control.generate import GenConfig, generate
+from envs.control.ogbench_envs import NUM_TASKS, DatasetName, make_singletask_env
+
+FIELDS = ("observations", "actions", "rewards", "masks", "next_observations")
+
+
+class GenerateSettings(BaseModel):
+    """Generate the dataset locally (into the run folder's `data/`) when no dataset path is given."""
+
+    model_config = ConfigDict(extra="forbid")
+    episodes: int = Field(1000, ge=10)
+    episode_steps: int = Field(1000, ge=10)
+    noise_style: Literal["play", "noisy"] | None = None
+    seed: int = 0
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    env: str = "cube-single-play-v0"
+    dataset_path: str | None = None  # NAME.npz (its NAME-val.npz beside it); ours or the official download
+    generate: GenerateSettings | None = None
+    tasks: list[int] = Field(default_factory=lambda: list(range(1, NUM_TASKS + 1)))
+    agent: Literal["fql", "iql", "rebrac"] = "fql"
+    preset: Literal["gpu", "cpu"] = "gpu"  # gpu: the paper's sizes; cpu: narrower nets, fewer flow steps
+    agent_config: dict[str, Any] = Field(default_factory=dict)  # overrides of the agent's config dataclass
+    offline_steps: int = Field(1_000_000, ge=0)
+    online_steps: int = Field(0, ge=0)  # offline-to-online fine-tuning steps (one env step, one update)
+    online_keep_offline_data: bool = True  # seed the online replay buffer with the offline dataset
+    eval_interval: int = Field(100_000, ge=1)
+    eval_episodes: int = Field(50, ge=1)
+    checkpoint_interval: int = Field(50_000, ge=1)
+    log_interval: int = Field(1000, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Config:
+        DatasetName.parse(self.env)
+        if self.dataset_path is None and self.generate is None:
+            raise ValueError("give dataset_path (an OGBench .npz) or generate: {episodes: N} to make one")
+        if bad := [t for t in self.tasks if not 1 <= t <= NUM_TASKS]:
+            raise ValueError(f"tasks must be in 1..{NUM_TASKS}, got {bad}")
+        if self.online_steps and getattr(AGENTS[self.agent][0], "needs_next_actions", False):
+            raise ValueError(f"{self.agent} needs dataset next actions and cannot fine-tune online here")
+        build_config(self.agent, self.preset, self.env, self.agent_config)
+        return self
+
+
+def _dataset_file(config: Config, ctx) -> Path:
+    if config.dataset_path is not None:
+        return Path(config.dataset_path).expanduser()
+    gen = config.generate
+    cfg = GenConfig(config.env, gen.episodes, gen.episode_steps, gen.noise_style, seed=gen.seed)
+    train, _ = generate(cfg, ctx.run_dir / "data")
+    return train
+
+
+def _with_next_actions(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """a' for each transition: the next dataset action in the episode (its own action at an episode's end)."""
+    next_actions = np.concatenate([data["actions"][1:], data["actions"][-1:]])
+    ends = data["terminals"].astype(bool)
+    next_actions[ends] = data["actions"][ends]
+    return {**data, "next_actions": next_actions}
+
+
+def _save(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+class TaskTrainer:
+    """Trains, checkpoints and evaluates one agent on one task."""
+
+    def __init__(self, config: Config, ctx, dataset_file: Path, task: int):
+        self.config, self.ctx, self.task = config, ctx, task
+        self.dir = ctx.stage_dir / f"task{task}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        agent_cls, _ = AGENTS[config.agent]
+        self.agent_config = build_config(config.agent, config.preset, config.env, config.agent_config)
+        train, _ = load_datasets(config.env, dataset_file, task)
+        if getattr(agent_cls, "needs_next_actions", False):
+            train = _with_next_actions(train)
+        fields = [*FIELDS, "next_actions"] if "next_actions" in train else list(FIELDS)
+        self.offline = {k: train[k].astype(np.float32) for k in fields}
+        self.offline_size = len(self.offline["observations"])
+        obs_dim, action_dim = self.offline["observations"].shape[1], self.offline["actions"].shape[1]
+        torch.manual_seed(ctx.seed + task)
+        self.agent = agent_cls(obs_dim, action_dim, self.agent_config)
+        self.rng = np.random.default_rng(ctx.seed + task)
+        self.step = 0
+        self.history: list[tuple[int, float]] = []
+        self.buffer = TransitionBuffer.from_dataset(self.offline)
+        self.checkpoint = self.dir / "checkpoint.pt"
+        if ctx.resume and self.checkpoint.exists():
+            self._load()
+
+    @property
+    def total_steps(self) -> int:
+        return self.config.offline_steps + self.config.online_steps
+
+    def _online_buffer(self, online: dict[str, np.ndarray] | None = None) -> TransitionBuffer:
+        keep = self.config.online_keep_offline_data
+        capacity = (self.offline_size if keep else 0) + self.config.online_steps
+        example = {k: v[0] for k, v in self.offline.items()}
+        buffer = TransitionBuffer(capacity, example)
+        if keep:
+            buffer.add_batch(self.offline)
+        if online is not None and len(online["observations"]):
+            buffer.add_batch(online)
+        return buffer
+
+    def _online_part(self) -> dict[str, np.ndarray]:
+        start = self.offline_size if self.config.online_keep_offline_data else 0
+        return {k: v[start : self.buffer.size] for k, v in self.buffer.data.items()}
+
+    def _save(self) -> None:
+        state = {
+            "step": self.step,
+            "agent": self.agent.state_dict(),
+            "optimizers": {k: o.state_dict() for k, o in self.agent.optimizers.items()},
+            "rng": self.rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+            "history": self.history,
+            "agent_config": self.agent_config.__dict__,
+        }
+        if self.step > self.config.offline_steps:
+            state["online"] = self._online_part()
+        _save(self.checkpoint, state)
+
+    def _load(self) -> None:
+        state = torch.load(self.checkpoint, weights_only=False)
+        self.agent.load_state_dict(state["agent"])
+        for k, o in self.agent.optimizers.items():
+            o.load_state_dict(state["optimizers"][k])
+        self.rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        self.step, self.history = state["step"], [tuple(p) for p in state["history"]]
+        if "online" in state:
+            self.buffer = self._online_buffer(state["online"])
+
+    def _evaluate(self) -> float:
+        self.agent.eval()
+        result = evaluate(
+            self.agent.act, self.config.env, self.task, self.config.eval_episodes, seed=10_000 * self.task
+        )
+        self.agent.train()
+        self.history.append((self.step, result["success"]))
+        record = {"task": self.task, "step": self.step, **{f"eval/{k}": v for k, v in result.items()}}
+        with (self.dir / "eval.jsonl").open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        self.ctx.logger.log({"stage": "control_train", **record})
+        return result["success"]
+
+    def train(self) -> float:
+        """Run to the configured number of steps (from the checkpoint, if any); returns the final success."""
+        cfg = self.config
+        env, obs = None, None
+        bar = tqdm(
+            total=self.total_steps, initial=self.step, desc=f"{cfg.agent} task{self.task}", unit="step"
+        )
+        while self.step < self.total_steps:
+            if self.step >= cfg.offline_steps:
+                if env is None:
+                    if self.step == cfg.offline_steps:
+                        self.buffer = self._online_buffer()
+                    env = make_singletask_env(cfg.env, self.task)
+                    obs, _ = env.reset(seed=cfg.offline_steps + self.step + self.ctx.seed)
+                action = self.agent.act(obs)
+                next_obs, reward, terminated, truncated, _ = env.step(action)
+                self.buffer.add(
+                    {
+                        "observations": obs,
+                        "actions": action,
+                        "rewards": reward,
+                        "masks": 0.0 if terminated else 1.0,
+                        "next_observations": next_obs,
+                    }
+                )
+                obs = env.reset()[0] if terminated or truncated else next_obs
+            batch = self.buffer.sample(self.agent_config.batch_size, self.rng)
+            metrics = self.agent.update(batch)
+            self.step += 1
+            bar.update(1)
+            if self.step % cfg.log_interval == 0:
+                bar.set_postfix({k: f"{v:.3g}" for k, v in list(metrics.items())[:3]})
+                self.ctx.logger.log(
+                    {"stage": "control_train", "task": self.task, "step": self.step, **metrics}
+                )
+            if self.step % cfg.eval_interval == 0 or self.step == self.total_steps:
+                bar.write(f"task{self.task} step {self.step}: success {self._evaluate():.2f}")
+            if self.step % cfg.checkpoint_interval == 0 or self.step == self.total_steps:
+                self._save()
+        bar.close()
+        if env is not None:
+            env.close()
+        if not self.history or self.history[-1][0] != self.step:
+            self._evaluate()
+            self._save()
+        return self.history[-1][1]
+
+
+def run(config: Config, ctx) -> dict[str, str]:
+    """Train and evaluate one agent per task; write results.json and success.png into the stage folder."""
+    dataset_file = _dataset_file(config, ctx)
+    if not dataset_file.exists():
+        raise UserError(
+            f"dataset {dataset_file} not found (official downloads cannot be reached here: use generate)"
+        )
+    final, history = {}, {}
+    for task in config.tasks:
+        trainer = TaskTrainer(config, ctx, dataset_file, task)
+        final[task] = trainer.train()
+        history[task] = trainer.history
+    results = {
+        "env": config.env,
+        "agent": config.agent,
+        "preset": config.preset,
+        "steps": config.offline_steps + config.online_steps,
+        "success_per_task": {f"task{t}": s for t, s in final.items()},
+        "success": float(np.mean(list(final.values()))),
+        "history": {f"task{t}": h for t, h in history.items()},
+    }
+    (ctx.stage_dir / "results.json").write_text(json.dumps(results, indent=2))
+    plot_success(history, ctx.stage_dir / "success.png", f"{config.agent.upper()} on {config.env}")
+    rel = ctx.stage_dir.relative_to(ctx.run_dir)
+    return {
+        "control_results": str(rel / "results.json"),
+        "control_plot": str(rel / "success.png"),
+        "control_checkpoints": str(rel),
+    }

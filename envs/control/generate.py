@@ -1,0 +1,177 @@
+"""Generate OGBench-format manipulation datasets locally with the scripted oracles shipped in `ogbench`.
+
+The official servers cannot be reached here, so we replay the data-collection loop: the env runs in
+`data_collection` mode without terminating at the goal, an oracle drives the arm towards a random target, and
+whenever the oracle is done the env draws a new target. "play" data uses the noisy plan oracles; "noisy" data
+uses the Markov oracles plus uniformly random actions.
+
+Episodes are written in chunks (`DIR/.chunks-NAME/chunk_XXXXX.npz`, each seeded by its index), so an
+interrupted run resumes from the last finished chunk and produces the same data as an uninterrupted one.
+The final files are `DIR/NAME.npz` and `DIR/NAME-val.npz` with the official keys and dtypes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import gymnasium
+import numpy as np
+from tqdm import tqdm
+
+from agent_rl.errors import UserError
+from envs.control.ogbench_envs import DatasetName
+
+NoiseStyle = Literal["play", "noisy"]
+
+
+@dataclass
+class GenConfig:
+    dataset: str = "cube-single-play-v0"
+    episodes: int = 1000  # training episodes; the validation split adds episodes // 10
+    episode_steps: int = 1000
+    noise_style: NoiseStyle | None = None  # default: the style in the dataset name
+    p_random_action: float = 0.2  # "noisy" style only
+    chunk_episodes: int = 10
+    seed: int = 0
+
+
+def _make_oracles(env: gymnasium.Env, family: str, style: NoiseStyle) -> dict:
+    """Oracle per target task ('cube', 'button', 'drawer', 'window'), as the env names them in its info."""
+    if style == "play":
+        from ogbench.manipspace.oracles.plan.button_plan import ButtonPlanOracle as Button
+        from ogbench.manipspace.oracles.plan.cube_plan import CubePlanOracle as Cube
+        from ogbench.manipspace.oracles.plan.drawer_plan import DrawerPlanOracle as Drawer
+        from ogbench.manipspace.oracles.plan.window_plan import WindowPlanOracle as Window
+
+        kwargs = {"env": env, "noise": 0.1, "noise_smoothing": 0.5}
+    else:
+        from ogbench.manipspace.oracles.markov.button_markov import ButtonMarkovOracle as Button
+        from ogbench.manipspace.oracles.markov.cube_markov import CubeMarkovOracle as Cube
+        from ogbench.manipspace.oracles.markov.drawer_markov import DrawerMarkovOracle as Drawer
+        from ogbench.manipspace.oracles.markov.window_markov import WindowMarkovOracle as Window
+
+        kwargs = {"env": env, "min_norm": 0.4}
+    if family == "cube":
+        return {"cube": Cube(**kwargs)}
+    if family == "scene":
+        return {
+            "cube": Cube(**kwargs),
+            "button": Button(**kwargs),
+            "drawer": Drawer(**kwargs),
+            "window": Window(**kwargs),
+        }
+    if family == "puzzle":
+        return {"button": Button(gripper_always_closed=True, **kwargs)}
+    raise UserError(
+        f"local generation supports manipulation (cube, scene, puzzle), not {family!r}: locomotion data needs "
+        "expert policies that ogbench does not ship; download the official .npz files instead"
+    )
+
+
+def _collect_episode(env: gymnasium.Env, oracles: dict, cfg: GenConfig, style: NoiseStyle, seed: int) -> dict:
+    np.random.seed(seed)  # the oracles draw their noise from numpy's global generator
+    ob, info = env.reset(seed=seed)
+    oracle = oracles[info["privileged/target_task"]]
+    oracle.reset(ob, info)
+    steps: dict[str, list] = {"observations": [], "actions": [], "terminals": [], "qpos": [], "qvel": []}
+    has_buttons = "prev_button_states" in info
+    if has_buttons:
+        steps["button_states"] = []
+    for t in range(cfg.episode_steps):
+        if style == "noisy" and np.random.rand() < cfg.p_random_action:
+            action = env.action_space.sample()
+        else:
+            action = np.asarray(oracle.select_action(ob, info))
+        action = np.clip(action, -1.0, 1.0)
+        next_ob, _, _, _, info = env.step(action)
+        if oracle.done:
+            target_ob, target_info = env.unwrapped.set_new_target()
+            oracle = oracles[target_info["privileged/target_task"]]
+            oracle.reset(target_ob, target_info)
+        steps["observations"].append(ob)
+        steps["actions"].append(action)
+        steps["terminals"].append(t == cfg.episode_steps - 1)
+        steps["qpos"].append(info["prev_qpos"])
+        steps["qvel"].append(info["prev_qvel"])
+        if has_buttons:
+            steps["button_states"].append(info["prev_button_states"])
+        ob = next_ob
+    return steps
+
+
+_DTYPES = {"terminals": bool, "button_states": np.int64}
+
+
+def _to_arrays(steps: dict[str, list]) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v, dtype=_DTYPES.get(k, np.float32)) for k, v in steps.items()}
+
+
+def _save_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    tmp = path.with_name(path.name + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+
+
+def dataset_paths(out_dir: str | Path, dataset: str) -> tuple[Path, Path]:
+    out = Path(out_dir)
+    return out / f"{dataset}.npz", out / f"{dataset}-val.npz"
+
+
+def generate(cfg: GenConfig, out_dir: str | Path, progress: bool = True) -> tuple[Path, Path]:
+    """Write `NAME.npz` and `NAME-val.npz` under out_dir; resumes from finished chunks. Returns both paths."""
+    import ogbench  # noqa: F401  (registers the env ids)
+
+    name = DatasetName.parse(cfg.dataset)
+    style: NoiseStyle = cfg.noise_style or name.style  # type: ignore[assignment]
+    if style not in ("play", "noisy"):
+        raise UserError(f"noise style must be 'play' or 'noisy', got {style!r} (pass --noise-style)")
+    if cfg.episodes < 10:
+        raise UserError(
+            "generate at least 10 episodes, so that the validation split (episodes // 10) is not empty"
+        )
+    train_path, val_path = dataset_paths(out_dir, name.dataset)
+    if train_path.exists() and val_path.exists():
+        return train_path, val_path
+    chunk_dir = Path(out_dir) / f".chunks-{name.dataset}"
+    chunk_dir.mkdir(parents=True, exist_ok=True)
+
+    total = cfg.episodes + cfg.episodes // 10
+    n_chunks = -(-total // cfg.chunk_episodes)
+    done = [i for i in range(n_chunks) if (chunk_dir / f"chunk_{i:05d}.npz").exists()]
+    env = gymnasium.make(
+        name.env_id, terminate_at_goal=False, mode="data_collection", max_episode_steps=cfg.episode_steps
+    )
+    oracles = _make_oracles(env, name.family, style)
+    bar = tqdm(
+        total=total,
+        initial=len(done) * cfg.chunk_episodes,
+        unit="ep",
+        desc=f"gen {name.dataset}",
+        disable=not progress,
+    )
+    for chunk in range(n_chunks):
+        path = chunk_dir / f"chunk_{chunk:05d}.npz"
+        if path.exists():
+            continue
+        episodes = range(chunk * cfg.chunk_episodes, min(total, (chunk + 1) * cfg.chunk_episodes))
+        merged: dict[str, list] = {}
+        for ep in episodes:
+            for k, v in _collect_episode(env, oracles, cfg, style, seed=cfg.seed * 1_000_003 + ep).items():
+                merged.setdefault(k, []).extend(v)
+            bar.update(1)
+        _save_atomic(path, _to_arrays(merged))
+    bar.close()
+    env.close()
+
+    chunks = [np.load(chunk_dir / f"chunk_{i:05d}.npz") for i in range(n_chunks)]
+    data = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0].files}
+    split = cfg.episodes * cfg.episode_steps
+    _save_atomic(train_path, {k: v[:split] for k, v in data.items()})
+    _save_atomic(val_path, {k: v[split:] for k, v in data.items()})
+    for i in range(n_chunks):
+        (chunk_dir / f"chunk_{i:05d}.npz").unlink()
+    chunk_dir.rmdir()
+    return train_path, val_path
