@@ -5,7 +5,8 @@ The env is a sync facade over async Playwright: every browser call runs on the s
 fresh browser context, so cookies and storage never leak between tasks.
 
 `reset(options={"task": config})` takes a WebArena task config whose placeholders are already filled
-(envs.web.tasks does that); `allowed_origins` in options (or the config) add the task's other sites.
+(envs.web.tasks does that). `urls` ({"SHOPPING": url, ...}) in options or the constructor name the sites
+the agent may use (with `allowed_origins`) and serve the evaluators' helpers.
 `step(text)` takes the model's raw reply. The reward is the WebArena score, computed when the episode ends.
 """
 
@@ -16,6 +17,7 @@ import contextlib
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -64,6 +66,7 @@ class WebEnvConfig:
     history: int = 3  # past actions shown in the prompt (PAE shows 3)
     evaluate: bool = True  # score the episode with the WebArena evaluators when it ends
     allowed_origins: list[str] = field(default_factory=list)
+    auth_dir: str | None = None  # folder of storage-state files; a task's storage_state is looked up by name
 
 
 class BrowserCrashed(RuntimeError):
@@ -102,10 +105,12 @@ class WebEnv(gym.Env):
         tasks: list[dict[str, Any]] | None = None,
         host: BrowserHost | None = None,
         judge: Any = None,
+        urls: dict[str, str] | None = None,
     ) -> None:
         self.config = config or WebEnvConfig()
         self.tasks = tasks or []
         self.judge = judge
+        self.urls: dict[str, str] = dict(urls or {})
         self._host = host or shared_host()
         self.action_space = spaces.Text(max_length=4096)
         self.observation_space = spaces.Dict(
@@ -138,7 +143,10 @@ class WebEnv(gym.Env):
             if not self.tasks:
                 raise UserError("WebEnv.reset needs options={'task': config} or WebEnv(tasks=[...])")
             task = self.tasks[(seed or 0) % len(self.tasks)]
+        if hasattr(task, "model_dump"):  # an envs.web.tasks.Task
+            task = task.model_dump()
         self.task = task
+        self.urls = dict(options.get("urls") or self.urls)
         start_urls = [u.strip() for u in str(task.get("start_url", "")).split("|AND|") if u.strip()]
         if not start_urls:
             raise UserError(f"task {task.get('task_id')!r} has no start_url")
@@ -149,11 +157,7 @@ class WebEnv(gym.Env):
                     f"task {task.get('task_id')!r}: start_url {url!r} still holds __{missing.group(1)}__; "
                     f"set the {missing.group(1)} environment variable (or pass the site URL) to the site's address"
                 )
-        extra = [
-            *self.config.allowed_origins,
-            *options.get("allowed_origins", []),
-            *task.get("allowed_origins", []),
-        ]
+        extra = [*self.config.allowed_origins, *options.get("allowed_origins", []), *self.urls.values()]
         self._allowed = {origin(u) for u in [*start_urls, *extra]}
         self.history, self.answer, self._invalid, self._steps = [], None, 0, 0
         self._done = False
@@ -242,7 +246,7 @@ class WebEnv(gym.Env):
             width, height = self.config.viewport
             kwargs: dict[str, Any] = {"viewport": {"width": width, "height": height}}
             if task.get("storage_state"):
-                kwargs["storage_state"] = task["storage_state"]
+                kwargs["storage_state"] = self._storage_state(task)
             if task.get("geolocation"):
                 kwargs["geolocation"] = task["geolocation"]
                 kwargs["permissions"] = ["geolocation"]
@@ -268,6 +272,17 @@ class WebEnv(gym.Env):
                 raise self._crash_or(err, UserError(self._unreachable(url, err))) from err
         await self._page.bring_to_front()
         await self._settle(self._page, self._nav_started)
+
+    def _storage_state(self, task: dict[str, Any]) -> str:
+        path = Path(task["storage_state"])
+        if self.config.auth_dir:
+            path = Path(self.config.auth_dir) / path.name
+        if not path.is_file():
+            raise UserError(
+                f"task {task.get('task_id')!r} signs in with storage state {path}, which does not exist; "
+                "set WebEnvConfig.auth_dir (--auth-dir) to the folder of saved states"
+            )
+        return str(path)
 
     def _unreachable(self, url: str, err: Exception) -> str:
         sites = self.task.get("sites") or []
@@ -545,7 +560,7 @@ class WebEnv(gym.Env):
 
         self._allow_all = True  # the evaluator may open any page the task config names
         try:
-            result = evaluate_task(self.task, self.answer or "", self.page, judge=self.judge)
+            result = evaluate_task(self.task, self.answer or "", self.page, judge=self.judge, urls=self.urls)
         finally:
             self._allow_all = False
         info["eval"] = result.as_dict()

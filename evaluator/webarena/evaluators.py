@@ -2,19 +2,20 @@
 
 `page` is anything with the sync Playwright page calls used here (`url`, `goto`, `content`, `evaluate`):
 a sync Playwright `Page`, or `WebEnv.page`. `document.…` locators are JavaScript run inside the page by the
-browser (WebArena's published design); `func:` helpers are looked up by name, with literal arguments only.
+browser (WebArena's published design); `func:` helpers come from `envs.web.sites.helpers` by name, with literal arguments only.
 """
 
 from __future__ import annotations
 
-import ast
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from agent_rl.errors import UserError
+from envs.web.sites.helpers import HelperError, call_helper
 from evaluator.webarena import judge as judges
 
 EVAL_TYPES = ("string_match", "url_match", "program_html")
@@ -59,6 +60,8 @@ def string_match(config: dict[str, Any], answer: str, judge: Any = None) -> tupl
     intent = str(config.get("intent", ""))
     score, checks = 1.0, []
     for kind, value in references.items():
+        if value is None:
+            continue
         if kind == "exact_match":
             part = exact_match(str(value), answer)
         elif kind == "must_include":
@@ -114,56 +117,12 @@ def url_match(config: dict[str, Any], final_url: str) -> tuple[float, dict[str, 
     return base * query, {"final_url": final_url, "references": references, "path": base, "query": query}
 
 
-def parse_helper_call(text: str) -> tuple[str, list[Any]]:
-    """`name(arg, ...)` -> (name, args); args are literals or the names `__page__`/`__last_url__`."""
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError as err:
-        raise UserError(f"cannot parse helper call {text!r}: {err.msg}") from err
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.keywords:
-        raise UserError(f"helper call {text!r} must look like name(arg, ...)")
-    args: list[Any] = []
-    for arg in node.args:
-        if isinstance(arg, ast.Name) and arg.id in ("__page__", "__last_url__"):
-            args.append(arg.id)
-            continue
-        try:
-            args.append(ast.literal_eval(arg))
-        except ValueError as err:
-            raise UserError(
-                f"helper call {text!r}: arguments must be literals, not {ast.unparse(arg)!r}"
-            ) from err
-    return node.func.id, args
-
-
-def helper_registry() -> dict[str, Any]:
-    from envs.web.sites import helpers
-
-    return dict(helpers.HELPERS)
-
-
-def call_helper(text: str, page: Any, last_url: str) -> Any:
-    name, args = parse_helper_call(text)
-    registry = helper_registry()
-    if name not in registry:
-        raise UserError(f"unknown helper {name!r}; known helpers: {', '.join(sorted(registry))}")
-    resolved = []
-    for arg in args:
-        if arg == "__page__":
-            resolved.append(page)
-        elif isinstance(arg, str):
-            resolved.append(arg.replace("__last_url__", last_url))
-        else:
-            resolved.append(arg)
-    return registry[name](*resolved)
-
-
-def _select(page: Any, locator: str, last_url: str) -> str:
+def _select(page: Any, locator: str, urls: Mapping[str, str], last_url: str) -> str:
     locator = locator.strip()
     if not locator:
         return page.content()
     if locator.startswith("func:"):
-        value = call_helper(locator[len("func:") :], page, last_url)
+        value = call_helper(locator, urls, last_url)  # parsed by name + literal args, never evaluated
     elif locator.startswith(("document.", "[...document.", "(document.")):
         try:
             value = page.evaluate(locator)
@@ -176,49 +135,79 @@ def _select(page: Any, locator: str, last_url: str) -> str:
     return "" if value is None else str(value)
 
 
-def program_html(config: dict[str, Any], page: Any, final_url: str) -> tuple[float, dict[str, Any]]:
+def program_html(
+    config: dict[str, Any], page: Any, final_url: str, urls: Mapping[str, str]
+) -> tuple[float, dict[str, Any]]:
     targets = config["eval"].get("program_html") or []
     if not targets:
         raise UserError(f"task {config.get('task_id')!r}: program_html needs eval.program_html targets")
     score, checks = 1.0, []
     for target in targets:
-        url = str(target.get("url", "last"))
-        if url.startswith("func:"):
-            url = str(call_helper(url[len("func:") :], page, final_url))
-        if url == "last":
-            url = final_url
-        missing = _PLACEHOLDER.search(url)
-        if missing:
-            raise UserError(
-                f"program_html url {url!r} still holds __{missing.group(1)}__; set {missing.group(1)}"
+        try:
+            part, check = _check_target(target, page, final_url, urls)
+        except HelperError as err:  # e.g. the order the helper looks for does not exist: no match
+            part, check = (
+                0.0,
+                {"url": target.get("url"), "locator": target.get("locator", ""), "error": str(err)},
             )
-        if page.url != url:
-            page.goto(url)
-        selected = html.unescape(_select(page, str(target.get("locator", "")), final_url))
-        required = target.get("required_contents") or {}
-        part = 1.0
-        if "exact_match" in required:
-            part *= exact_match(str(required["exact_match"]), selected)
-        for item in required.get("must_include", []):
-            options = [alt.strip() for alt in str(item).split("|OR|")]
-            part *= float(any(must_include(alt, selected) for alt in options))
-        checks.append(
-            {"url": url, "locator": target.get("locator", ""), "score": part, "selected": selected[:300]}
-        )
+        checks.append({**check, "score": part})
         score *= part
     return score, {"targets": checks}
 
 
-def needs_judge(config: dict[str, Any]) -> bool:
+def _check_target(
+    target: dict[str, Any], page: Any, final_url: str, urls: Mapping[str, str]
+) -> tuple[float, dict[str, Any]]:
+    url = str(target.get("url", "last"))
+    if url.startswith("func:"):
+        url = call_helper(url, urls, final_url)
+    if url == "last":
+        url = final_url
+    missing = _PLACEHOLDER.search(url)
+    if missing:
+        raise UserError(
+            f"program_html url {url!r} still holds __{missing.group(1)}__; set {missing.group(1)}"
+        )
+    if page.url != url:
+        page.goto(url)
+    selected = html.unescape(_select(page, str(target.get("locator", "")), urls, final_url))
+    required = target.get("required_contents") or {}
+    part = 1.0
+    if required.get("exact_match") is not None:
+        part *= exact_match(str(required["exact_match"]), selected)
+    for item in required.get("must_include") or []:
+        options = [alt.strip() for alt in str(item).split("|OR|")]
+        part *= float(any(must_include(alt, selected) for alt in options))
+    return part, {"url": url, "locator": target.get("locator", ""), "selected": selected[:300]}
+
+
+def needs_judge(config: Any) -> bool:
     """Whether scoring may call the LLM judge (fuzzy_match, or an N/A answer that is not literally n/a)."""
+    if hasattr(config, "model_dump"):
+        config = config.model_dump()
     ev = config.get("eval") or {}
-    return "string_match" in ev.get("eval_types", []) and "fuzzy_match" in (ev.get("reference_answers") or {})
+    fuzzy = (ev.get("reference_answers") or {}).get("fuzzy_match")
+    return "string_match" in ev.get("eval_types", []) and fuzzy is not None
 
 
 def evaluate_task(
-    config: dict[str, Any], final_answer: str | None, page: Any, judge: Any = None
+    config: Any,
+    final_answer: str | None,
+    page: Any,
+    judge: Any = None,
+    urls: Mapping[str, str] | None = None,
 ) -> EvalResult:
-    """Score a finished episode: the product of the task's evaluators, with each one's details."""
+    """Score a finished episode: the product of the task's evaluators, with each one's details.
+
+    CONFIG is a task dict (or `envs.web.tasks.Task`) with placeholders filled. URLS ({"SHOPPING": url, ...})
+    serve the `func:` helpers; by default they come from the environment variables.
+    """
+    if hasattr(config, "model_dump"):
+        config = config.model_dump()
+    if urls is None:
+        from envs.web.tasks import site_urls
+
+        urls = site_urls()
     ev = config.get("eval") or {}
     kinds = list(ev.get("eval_types") or [])
     unknown = [k for k in kinds if k not in EVAL_TYPES]
@@ -241,7 +230,7 @@ def evaluate_task(
     if "program_html" in kinds:
         if page is None:
             raise UserError("program_html needs the live page after the episode")
-        part, detail = program_html(config, page, final_url)
+        part, detail = program_html(config, page, final_url, urls)
         details.append({"evaluator": "program_html", "score": part, **detail})
         score *= part
     return EvalResult(score, details)
