@@ -1,6 +1,8 @@
 """Exact solver: every distinct formula over the given numbers that reaches the target.
 
-A formula uses each number once with `+ - * /` and parentheses, evaluated over `fractions.Fraction`.
+A formula uses each number once with `+ - * /` and parentheses, evaluated exactly: values are rationals kept
+as reduced integer pairs (numerator, positive denominator), which hash and combine several times faster than
+`fractions.Fraction` and are just as exact.
 Formulas are written with the fewest parentheses that keep their value under the usual precedence and
 left-to-right reading, e.g. "(1+6)*3+13". Distinct strings count as distinct solutions ("1+2" and "2+1" both).
 
@@ -12,12 +14,37 @@ ranks 1..13 takes a few seconds and a cached hand costs a dictionary lookup.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from fractions import Fraction
 from functools import cache, lru_cache
+from math import gcd
 
 Expr = tuple[str, int]  # (text, precedence of its outermost operator; 3 for a bare number)
-Table = dict[Fraction, frozenset[Expr]]
+Rational = tuple[int, int]  # (numerator, denominator > 0), reduced
+Table = dict[Rational, frozenset[Expr]]
 PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
+
+
+def _reduced(n: int, d: int) -> Rational:
+    if d < 0:
+        n, d = -n, -d
+    g = gcd(n, d)
+    return n // g, d // g
+
+
+def _add(a: Rational, b: Rational) -> Rational:
+    return _reduced(a[0] * b[1] + b[0] * a[1], a[1] * b[1])
+
+
+def _sub(a: Rational, b: Rational) -> Rational:
+    return _reduced(a[0] * b[1] - b[0] * a[1], a[1] * b[1])
+
+
+def _mul(a: Rational, b: Rational) -> Rational:
+    return _reduced(a[0] * b[0], a[1] * b[1])
+
+
+def _div(a: Rational, b: Rational) -> Rational:
+    """a / b for b != 0."""
+    return _reduced(a[0] * b[1], a[1] * b[0])
 
 
 def join(left: Expr, op: str, right: Expr) -> Expr:
@@ -46,42 +73,42 @@ def _splits(numbers: tuple[int, ...]) -> set[tuple[tuple[int, ...], tuple[int, .
 def _table(numbers: tuple[int, ...]) -> Table:
     """Every value reachable from the sorted multiset `numbers`, with all expressions that reach it."""
     if len(numbers) == 1:
-        return {Fraction(numbers[0]): frozenset({(str(numbers[0]), 3)})}
-    table: dict[Fraction, set[Expr]] = {}
+        return {(numbers[0], 1): frozenset({(str(numbers[0]), 3)})}
+    table: dict[Rational, set[Expr]] = {}
     for left, right in _splits(numbers):
         for va, ea in _table(left).items():
             for vb, eb in _table(right).items():
-                results = [("+", va + vb), ("-", va - vb), ("*", va * vb)]
-                if vb:
-                    results.append(("/", va / vb))
+                results = [("+", _add(va, vb)), ("-", _sub(va, vb)), ("*", _mul(va, vb))]
+                if vb[0]:
+                    results.append(("/", _div(va, vb)))
                 for op, value in results:
                     bucket = table.setdefault(value, set())
                     bucket.update(join(x, op, y) for x in ea for y in eb)
     return {value: frozenset(exprs) for value, exprs in table.items()}
 
 
-def _partners(va: Fraction, target: Fraction, table: Table) -> Iterator[tuple[str, frozenset[Expr]]]:
+def _partners(va: Rational, target: Rational, table: Table) -> Iterator[tuple[str, frozenset[Expr]]]:
     """(op, expressions b) with `va op b == target`, found by lookup of the one value b must have."""
-    wanted = [("+", target - va), ("-", va - target)]
-    if va:
-        wanted.append(("*", target / va))
-    if target:
-        wanted.append(("/", va / target))
+    wanted = [("+", _sub(target, va)), ("-", _sub(va, target))]
+    if va[0]:
+        wanted.append(("*", _div(target, va)))
+    if target[0]:
+        wanted.append(("/", _div(va, target)))
     for op, vb in wanted:
-        if vb in table and not (op == "/" and vb == 0):
+        if vb in table and not (op == "/" and not vb[0]):
             yield op, table[vb]
-    if not target and not va:  # 0 * b and 0 / b reach a target of 0 for any b
+    if not target[0] and not va[0]:  # 0 * b and 0 / b reach a target of 0 for any b
         for vb, eb in table.items():
             yield "*", eb
-            if vb:
+            if vb[0]:
                 yield "/", eb
 
 
 @lru_cache(maxsize=65536)
 def _solve_sorted(numbers: tuple[int, ...], target: int) -> tuple[str, ...]:
-    goal = Fraction(target)
+    goal = (target, 1)
     if len(numbers) == 1:
-        return (str(numbers[0]),) if numbers[0] == goal else ()
+        return (str(numbers[0]),) if numbers[0] == target else ()
     found: set[str] = set()
     for left, right in _splits(numbers):
         right_table = _table(right)
