@@ -7,7 +7,6 @@ There is no model hub on our machines, so tests, demos and benchmarks run on the
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,40 +14,26 @@ from pathlib import Path
 from agent_rl.errors import UserError
 from agent_rl.models.chat_template import BOS, CHAT_TEMPLATE, END, IMAGE, PAD, SPECIAL_TOKENS, UNK
 
-RANKS = ["A", "2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K"]
-PROMPT_WORDS = (
-    "You are an expert card game player. You are observing four cards in the image and in the text. "
-    "Note that 'J', 'Q', and 'K' count as '10', or as '11', '12', and '13' respectively, and each card must "
-    "be used once. Your goal is to output a formula that evaluates to 24 using numbers from the cards and "
-    "operators such as '+', '-', '*', '/', '(', ')', and '='. The cards are shown in the image. "
-    "Your output should be in the following json format: You failed this trial because your formula is "
-    "incorrect, the numbers you used are not the numbers on the cards, a card number was left unused, "
-    "illegal characters, unmatched parenthesis, bad token order, you recognised the cards wrongly. "
-    "The longest correct prefix of your formula is. Try again. The target points are. Attempts left."
-)
 
+def corpus(seed: int, hands: int = 400) -> Iterator[str]:
+    """Text like what the models will read and write: GeneralPoints prompts (both rules, text and vision),
+    JSON answers with solver-made formulas, and the env's failure feedback on wrong answers."""
+    from envs.generalpoints import GeneralPointsEnv, format_answer
 
-def corpus(seed: int, hands: int = 3000) -> Iterator[str]:
-    """Text like what the models will read and write: card-game prompts, JSON answers, formulas, feedback."""
     rng = random.Random(seed)
-    for _ in range(hands):
-        cards = [rng.choice(RANKS) for _ in range(4)]
-        numbers = [{"A": 1, "J": 10, "Q": 10, "K": 10}.get(c) or int(c) for c in cards]
-        a, b, c, d = (str(n) for n in numbers)
-        ops = [rng.choice("+-*/") for _ in range(3)]
-        formula = rng.choice(
-            [
-                f"{a}{ops[0]}{b}{ops[1]}{c}{ops[2]}{d}",
-                f"({a}{ops[0]}{b}){ops[1]}({c}{ops[2]}{d})",
-                f"({a}{ops[0]}{b}{ops[1]}{c}){ops[2]}{d}",
-                f"{a}{ops[0]}({b}{ops[1]}{c}){ops[2]}{d}",
-            ]
-        )
-        answer = {"cards": cards, "number": numbers, "formula": f"{formula}={rng.choice([24, 24, 12, 36])}"}
-        yield f"Cards: {cards}\n"
-        yield json.dumps(answer)
-        yield json.dumps(answer, indent=4)
-    yield PROMPT_WORDS
+    for face_cards_as_10 in (True, False):
+        for modality in ("text", "vision"):
+            env = GeneralPointsEnv(face_cards_as_10=face_cards_as_10, modality=modality)
+            for index in range(hands // 4):
+                obs, info = env.reset(seed=seed * 100_003 + index)
+                content = obs["messages"][0]["content"]
+                yield content if isinstance(content, str) else content[-1]["text"]
+                solution = rng.choice(info["solutions"])
+                yield format_answer(info["cards"], info["numbers"], solution)
+                wrong = list(solution)
+                rng.shuffle(wrong)
+                obs, *_ = env.step(format_answer(info["cards"], info["numbers"], "".join(wrong)))
+                yield obs["messages"][-1]["content"]
     yield " ".join(str(n) for n in range(200))
 
 
