@@ -489,6 +489,7 @@ class WebEnv(gym.Env):
         except PlaywrightError as err:
             raise self._crash_or(err, err) from err
         shot = self._capture
+        shot.decode_images()
         obs: dict[str, Any] = {
             "intent": str(self.task.get("intent", "")),
             "url": self._page.url,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
@@ -79,9 +79,15 @@ class Capture:
     tree: str
     node_ids: dict[int, int]  # our id -> CDP backendDOMNodeId
     elements: list[Element]  # the labelled (interactive, on-screen) elements
+    png: bytes | None = None
     screenshot: Image.Image | None = None
     som: Image.Image | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    def decode_images(self) -> None:
+        """Decode the screenshot and draw the marks; done off the browser loop, so other envs keep going."""
+        if self.png is not None and self.screenshot is None:
+            self.screenshot = Image.open(io.BytesIO(self.png)).convert("RGB")
+            self.som = draw_marks(self.screenshot, self.elements)
 
 
 def _value(field_: dict[str, Any] | None) -> Any:
@@ -190,8 +196,4 @@ async def capture(page: Page, cdp: CDPSession, screenshots: bool) -> Capture:
     tree, node_ids, elements = render_tree(
         results[0]["nodes"], boxes, tags, (viewport["width"], viewport["height"])
     )
-    result = Capture(tree, node_ids, elements)
-    if screenshots:
-        result.screenshot = Image.open(io.BytesIO(results[2])).convert("RGB")
-        result.som = draw_marks(result.screenshot, elements)
-    return result
+    return Capture(tree, node_ids, elements, png=results[2] if screenshots else None)

@@ -1,0 +1,235 @@
+"""`agent-rl webarena`: validate WebArena task configs, and evaluate an agent on them.
+
+    agent-rl webarena validate test.raw.json
+    agent-rl webarena eval --tasks test.raw.json --sites-from-env --agent MODEL --out runs/wa
+    agent-rl webarena eval --bundled --agent oracle --out runs/wa-bundled --parallel 4
+
+`eval` writes results.jsonl (one line per finished task, kept across reruns), summary.json (success by site
+and by eval type) and report.html (each episode's screenshots and actions) into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from agent_rl.errors import UserError
+from envs.web.env import WebEnvConfig
+from evaluator.webarena.report import summarise, write_html
+from evaluator.webarena.runner import Agent, EpisodeRunner, RunSettings
+
+SITE_FLAGS = ("shopping", "shopping_admin", "reddit", "gitlab", "wikipedia", "map", "homepage")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    validate = sub.add_parser(
+        "validate", help="count tasks by site and eval type; name the ones we cannot handle"
+    )
+    validate.add_argument("file", type=Path, help="task config JSON (a list of tasks, one task, or a folder)")
+    validate.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    ev = sub.add_parser("eval", help="run an agent on tasks and score it with the WebArena evaluators")
+    source = ev.add_mutually_exclusive_group(required=True)
+    source.add_argument("--tasks", type=Path, help="task config JSON with __SITE__ placeholders")
+    source.add_argument("--bundled", action="store_true", help="start the bundled sites and run their tasks")
+    ev.add_argument(
+        "--sites-from-env", action="store_true", help="site URLs from SHOPPING, REDDIT, ... variables"
+    )
+    for name in SITE_FLAGS:
+        ev.add_argument(f"--{name.replace('_', '-')}", metavar="URL", help=f"URL of the {name} site")
+    ev.add_argument("--agent", required=True, help="'oracle' (scripted solutions) or a model path / hub id")
+    ev.add_argument(
+        "--backend", default="transformers", help="backend type for a model agent (transformers, openai)"
+    )
+    ev.add_argument(
+        "--judge", default=None, help="model for fuzzy_match / N/A judgements (same backend type)"
+    )
+    ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
+    ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
+    ev.add_argument("--max-steps", type=int, default=30)
+    ev.add_argument("--task-ids", default=None, help="comma-separated task ids to run (default all)")
+    ev.add_argument(
+        "--auth-dir", type=Path, default=None, help="folder of storage-state files for login tasks"
+    )
+    ev.add_argument("--vision", action="store_true", help="give the model the set-of-marks screenshot")
+    ev.add_argument("--max-new-tokens", type=int, default=256)
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.action == "validate":
+        return validate(args)
+    return evaluate(args)
+
+
+def validate(args: argparse.Namespace) -> int:
+    from envs.web.tasks import validate_tasks
+
+    report = validate_tasks(args.file)  # raises UserError (exit 2) on a malformed file
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "tasks": len(report.tasks),
+                    "by_site": dict(report.by_site),
+                    "by_eval_type": dict(report.by_eval_type),
+                    "problems": [p.model_dump() for p in report.problems],
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(f"{report.path}: {len(report.tasks)} tasks")
+        print("by site:")
+        for key, count in sorted(report.by_site.items()):
+            print(f"  {key:<32} {count}")
+        print("by eval type:")
+        for key, count in sorted(report.by_eval_type.items()):
+            print(f"  {key:<32} {count}")
+        if report.problems:
+            print(f"{len(report.problems)} task(s) cannot be handled:")
+            for p in report.problems:
+                print(f"  task {p.task_id} (entry {p.index}, {p.kind}): {p.reason}")
+        else:
+            print("every task can be handled")
+    invalid = any(p.kind == "invalid" for p in report.problems)
+    return 1 if invalid else 0
+
+
+def _flag_urls(args: argparse.Namespace) -> dict[str, str]:
+    return {name.upper(): getattr(args, name) for name in SITE_FLAGS if getattr(args, name, None)}
+
+
+def check_reachable(urls: dict[str, str], needed: set[str], timeout: float = 10.0) -> None:
+    """Fail early, naming the variable and URL, when a site the tasks need does not answer."""
+    for var in sorted(needed):
+        url = urls.get(var)
+        if url is None:
+            raise UserError(
+                f"the tasks need the {var} site: set {var} (with --sites-from-env) or pass --{var.lower()}"
+            )
+        try:
+            urllib.request.urlopen(url, timeout=timeout).close()
+        except urllib.error.HTTPError:
+            pass  # it answered
+        except (OSError, ValueError) as err:
+            raise UserError(f"site {var} at {url} is unreachable ({err}); start it or fix {var}") from err
+
+
+def _oracle_factory() -> Any:
+    from envs.web import oracles
+
+    return oracles.make_oracle
+
+
+class ModelAgent:
+    """A model behind a generation backend; one call at a time, since backends are not thread-safe."""
+
+    def __init__(self, backend: Any, max_new_tokens: int) -> None:
+        from agent_rl.backends import SamplingParams
+
+        self.backend = backend
+        self.params = SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0)
+        self.lock = threading.Lock()
+
+    def act(self, obs: dict[str, Any]) -> str:
+        from agent_rl.backends import ChatPrompt
+
+        with self.lock:
+            (generation,) = self.backend.generate([ChatPrompt(obs["messages"], obs["images"])], self.params)
+        return generation.text
+
+
+def _backend(kind: str, model: str) -> Any:
+    from agent_rl.backends import make_backend
+
+    return make_backend({"type": kind, "model": model})
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from envs.web.tasks import SITE_VARS, load_bundled_tasks, load_tasks, site_urls
+
+    if args.parallel < 1:
+        raise UserError("--parallel must be at least 1")
+    wanted = None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()]
+    with ExitStack() as stack:
+        reset_site = None
+        auth_dir = args.auth_dir
+        if args.bundled:
+            from envs.web.sites.launcher import start_sites
+
+            sites = stack.enter_context(start_sites())
+            urls = {k.upper(): v for k, v in sites.urls.items()}
+            auth_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agent-rl-auth-")))
+            sites.write_storage_states(auth_dir)
+            tasks = load_bundled_tasks(urls)
+            reset_site = sites.reset
+            print(f"bundled sites: {', '.join(f'{k}={v}' for k, v in sites.urls.items())}", file=sys.stderr)
+        else:
+            urls = site_urls(_flag_urls(args), env=None if args.sites_from_env else {})
+            tasks = load_tasks(args.tasks, urls)
+            reset_site = _http_reset(urls)
+        if wanted is not None:
+            tasks = [t for t in tasks if str(t.task_id) in wanted]
+            if not tasks:
+                raise UserError(f"no task has an id in {args.task_ids}")
+        check_reachable(urls, {SITE_VARS[s] for t in tasks for s in t.sites if s in SITE_VARS})
+        judge = _backend(args.backend, args.judge) if args.judge else None
+        if args.agent == "oracle":
+            make_oracle = _oracle_factory()
+
+            def make_agent(task: Any) -> Agent:
+                return make_oracle(task, urls)
+        else:
+            agent = ModelAgent(_backend(args.backend, args.agent), args.max_new_tokens)
+
+            def make_agent(task: Any) -> Agent:
+                return agent
+
+        config = WebEnvConfig(
+            max_steps=args.max_steps, vision=args.vision, auth_dir=str(auth_dir) if auth_dir else None
+        )
+        settings = RunSettings(out_dir=args.out, urls=urls, parallel=args.parallel, env=config, judge=judge)
+        rows = EpisodeRunner(settings, make_agent, reset_site).run(tasks)
+    summary = summarise(rows)
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_html(rows, summary, args.out / "report.html")
+    overall = summary["overall"]
+    print(json.dumps({k: summary[k] for k in ("overall", "by_site", "by_eval_type")}, indent=2))
+    print(
+        f"{overall['success']}/{overall['tasks']} succeeded; wrote {args.out}/results.jsonl, summary.json, report.html"
+    )
+    if summary["errors"]:
+        print(f"{len(summary['errors'])} task(s) ended with an error; see summary.json", file=sys.stderr)
+    return 0
+
+
+def _http_reset(urls: dict[str, str]) -> Any:
+    """Reset a site served by `agent-rl sites serve` (POST /__reset); other deployments are left as they are."""
+    from envs.web.sites.launcher import http_reset
+    from envs.web.tasks import SITE_VARS
+
+    warned: set[str] = set()
+
+    def reset(site: str) -> None:
+        url = urls.get(SITE_VARS.get(site, site.upper()))
+        if url is None:
+            return
+        try:
+            http_reset(url)
+        except UserError as err:
+            if site not in warned:
+                warned.add(site)
+                print(
+                    f"warning: cannot reset {site} ({err}); reset it yourself between runs", file=sys.stderr
+                )
+
+    return reset
