@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -120,9 +120,9 @@ class BatchingWorker:
                     self.jobs.put(None)
                     break
                 batch.append(job)
-            groups: dict[tuple, list[_Job]] = {}
-            for job in batch:
-                groups.setdefault(repr(astuple(job.params)), []).append(job)
+            groups: dict[str, list[_Job]] = {}
+            for job in batch:  # a batch shares one seed: the first request's (vLLM batches the same way)
+                groups.setdefault(repr(astuple(replace(job.params, seed=None))), []).append(job)
             for jobs in groups.values():
                 self._run(jobs)
 

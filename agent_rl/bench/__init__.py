@@ -26,14 +26,21 @@ def available() -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help=f"benchmark to run: {', '.join(available())}")
-    parser.add_argument("--out", type=Path, default=None, help="JSON file (default runs/bench/NAME.json)")
-    parser.add_argument("--quick", action="store_true", help="a smaller, faster run (used by tests)")
+    parser.add_argument(
+        "options", nargs=argparse.REMAINDER, help="--out FILE, --quick, and the benchmark's own options"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     if args.name not in available():
         raise UserError(f"unknown benchmark {args.name!r}; choose one of: {', '.join(available())}")
     module = importlib.import_module(f"agent_rl.bench.{args.name.replace('-', '_')}")
+    parser = argparse.ArgumentParser(prog=f"agent-rl bench {args.name}", description=module.__doc__)
+    parser.add_argument("--out", type=Path, default=None, help="JSON file (default runs/bench/NAME.json)")
+    parser.add_argument("--quick", action="store_true", help="a smaller, faster run (used by tests)")
+    if hasattr(module, "add_arguments"):
+        module.add_arguments(parser)
+    args = argparse.Namespace(name=args.name, **vars(parser.parse_args(args.options)))
     started = time.time()
     result = module.run(args)
     result = {
