@@ -28,6 +28,6 @@ if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
 fi
 echo "[setup] installing agent-rl and its dependencies into .venv"
 "${pip[@]}" --upgrade pip setuptools wheel
-"${pip[@]}" "${constraint[@]}" -e ".[dev]"
+"${pip[@]}" "${constraint[@]}" -e ".[dev,ray]"
 echo "$want" > "$stamp"
 echo "[setup] done"
