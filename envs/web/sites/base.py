@@ -361,6 +361,13 @@ class SiteServer(ThreadingHTTPServer):
         self.verbose = verbose
         self.thread = threading.Thread(target=self.serve_forever, name=f"site-{app.name}", daemon=True)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that closes a connection mid-request is normal; anything else is still reported."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]

@@ -317,6 +317,7 @@ def seed_shop(conn: sqlite3.Connection, rng: random.Random) -> None:
             ),
         )
         conn.executemany("INSERT INTO order_items VALUES (?,?,?,?,?)", [(cur.lastrowid, *it) for it in items])
+    conn.execute("INSERT INTO cart_items VALUES (?,?,?)", ("alex", rng.choice(skus), 1))
 
 
 class ShopApp(SiteApp):
@@ -534,7 +535,8 @@ class ShopApp(SiteApp):
         if not rows:
             return self.layout(req, "Shopping Cart", "<p>Your cart is empty.</p>")
         lines = "".join(
-            f'<tr><td><a href="/product/{h(r["sku"])}">{h(r["name"])}</a></td><td>{r["qty"]}</td>'
+            f'<tr data-sku="{h(r["sku"])}"><td><a href="/product/{h(r["sku"])}">{h(r["name"])}</a></td>'
+            f'<td class="qty">{r["qty"]}</td>'
             f'<td>{money(r["price"] * r["qty"])}</td><td><form method="post" action="/cart/remove" class="inline">'
             f'<input type="hidden" name="sku" value="{h(r["sku"])}"><button type="submit" '
             f'aria-label="Remove {h(r["name"])}">Remove</button></form></td></tr>'
