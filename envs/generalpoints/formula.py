@@ -5,7 +5,7 @@ into numbers, the operators `+ - * /`, parentheses and runs of illegal character
 unicode digits included). The scan records each kind of grammar violation once: illegal characters, bad token
 order (two numbers or two operators in a row, an empty pair of parentheses, a leading or trailing operator, an
 empty formula) and unmatched parentheses. Only a formula without violations is evaluated, by a tiny
-recursive-descent parser over `fractions.Fraction` (no unary minus: the game has no negative cards).
+recursive-descent parser over exact rationals (rational.py; no unary minus: the game has no negative cards).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import json
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+
+from envs.generalpoints.rational import Rational, add, div, mul, sub, to_fraction
 
 _TOKEN = re.compile(r"[0-9]+|[-+*/()]|[^-+*/()0-9]+")
 _FORMULA = re.compile(r'"formula"\s*:\s*"([^"]*)"')
@@ -106,40 +108,40 @@ def scan(formula: str) -> Scan:
     return Scan(tokens, numbers, "".join(illegal), bad_order, unbalanced, max_depth > MAX_DEPTH)
 
 
-def evaluate(tokens: list[str]) -> Fraction:
-    """Exact value of a grammatical token list; raises ZeroDivisionError on a division by zero."""
+def evaluate(tokens: list[str]) -> Rational:
+    """Exact value (numerator, denominator) of a grammatical token list; ZeroDivisionError on a division by 0."""
     value, end = _expression(tokens, 0)
     if end != len(tokens):
         raise ValueError("tokens left after the expression")
     return value
 
 
-def _expression(tokens: list[str], i: int) -> tuple[Fraction, int]:
+def _expression(tokens: list[str], i: int) -> tuple[Rational, int]:
     value, i = _term(tokens, i)
     while i < len(tokens) and tokens[i] in "+-":
         op = tokens[i]
         right, i = _term(tokens, i + 1)
-        value = value + right if op == "+" else value - right
+        value = add(value, right) if op == "+" else sub(value, right)
     return value, i
 
 
-def _term(tokens: list[str], i: int) -> tuple[Fraction, int]:
+def _term(tokens: list[str], i: int) -> tuple[Rational, int]:
     value, i = _factor(tokens, i)
     while i < len(tokens) and tokens[i] in "*/":
         op = tokens[i]
         right, i = _factor(tokens, i + 1)
-        value = value * right if op == "*" else value / right
+        value = mul(value, right) if op == "*" else div(value, right)
     return value, i
 
 
-def _factor(tokens: list[str], i: int) -> tuple[Fraction, int]:
+def _factor(tokens: list[str], i: int) -> tuple[Rational, int]:
     token = tokens[i]
     if token == "(":
         value, i = _expression(tokens, i + 1)
         if tokens[i] != ")":
             raise ValueError("expected ')'")
         return value, i + 1
-    return Fraction(int(token)), i + 1
+    return (int(token), 1), i + 1
 
 
 def formula_value(formula: str) -> Fraction | None:
@@ -148,6 +150,6 @@ def formula_value(formula: str) -> Fraction | None:
     if result.violations:
         return None
     try:
-        return evaluate(result.tokens)
+        return to_fraction(evaluate(result.tokens))
     except ZeroDivisionError:
         return None

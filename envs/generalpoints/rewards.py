@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from os.path import commonprefix
 
 from envs.generalpoints.formula import MAX_DEPTH, evaluate, scan
+from envs.generalpoints.rational import to_text
 
 
 @dataclass(frozen=True)
@@ -95,23 +96,24 @@ def grade(
     if result.too_deep:
         reasons.append(f"the parentheses are nested deeper than {MAX_DEPTH} levels")
     reward += rewards.grammar * len(reasons)
-    used, cards = Counter(result.numbers), Counter(numbers)
-    extra, unused = used - cards, cards - used
-    if extra:
-        reward += rewards.bad_number
-        reasons.append(f"it uses {_listing(extra)} which the cards do not give (each card is used once)")
-    if unused:
-        reward += rewards.unused_number
-        reasons.append(f"it leaves the card number(s) {_listing(unused)} unused")
+    if sorted(result.numbers) != sorted(numbers):  # the common case skips the multiset arithmetic
+        used, cards = Counter(result.numbers), Counter(numbers)
+        extra, unused = used - cards, cards - used
+        if extra:
+            reward += rewards.bad_number
+            reasons.append(f"it uses {_listing(extra)} which the cards do not give (each card is used once)")
+        if unused:
+            reward += rewards.unused_number
+            reasons.append(f"it leaves the card number(s) {_listing(unused)} unused")
     if reasons:
         return Grade(reward, "; ".join(reasons), False, "penalty")
     try:
         value = evaluate(result.tokens)
     except ZeroDivisionError:
         value = None
-    if value == target:
+    if value == (target, 1):
         return Grade(rewards.success, f"{formula} = {target}", True, "success")
-    miss = "it divides by zero" if value is None else f"{formula} evaluates to {value}, not {target}"
+    miss = "it divides by zero" if value is None else f"{formula} evaluates to {to_text(value)}, not {target}"
     prefix = longest_solution_prefix(formula, solutions)
     hint = (
         f"the longest start of it that matches a solution is '{prefix}'"

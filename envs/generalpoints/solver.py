@@ -1,8 +1,7 @@
 """Exact solver: every distinct formula over the given numbers that reaches the target.
 
-A formula uses each number once with `+ - * /` and parentheses, evaluated exactly: values are rationals kept
-as reduced integer pairs (numerator, positive denominator), which hash and combine several times faster than
-`fractions.Fraction` and are just as exact.
+A formula uses each number once with `+ - * /` and parentheses, evaluated exactly (rationals as reduced
+integer pairs, see rational.py).
 Formulas are written with the fewest parentheses that keep their value under the usual precedence and
 left-to-right reading, e.g. "(1+6)*3+13". Distinct strings count as distinct solutions ("1+2" and "2+1" both).
 
@@ -15,36 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import cache, lru_cache
-from math import gcd
+
+from envs.generalpoints.rational import Rational, add, div, mul, sub
 
 Expr = tuple[str, int]  # (text, precedence of its outermost operator; 3 for a bare number)
-Rational = tuple[int, int]  # (numerator, denominator > 0), reduced
 Table = dict[Rational, frozenset[Expr]]
 PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
-
-
-def _reduced(n: int, d: int) -> Rational:
-    if d < 0:
-        n, d = -n, -d
-    g = gcd(n, d)
-    return n // g, d // g
-
-
-def _add(a: Rational, b: Rational) -> Rational:
-    return _reduced(a[0] * b[1] + b[0] * a[1], a[1] * b[1])
-
-
-def _sub(a: Rational, b: Rational) -> Rational:
-    return _reduced(a[0] * b[1] - b[0] * a[1], a[1] * b[1])
-
-
-def _mul(a: Rational, b: Rational) -> Rational:
-    return _reduced(a[0] * b[0], a[1] * b[1])
-
-
-def _div(a: Rational, b: Rational) -> Rational:
-    """a / b for b != 0."""
-    return _reduced(a[0] * b[1], a[1] * b[0])
 
 
 def join(left: Expr, op: str, right: Expr) -> Expr:
@@ -78,9 +53,9 @@ def _table(numbers: tuple[int, ...]) -> Table:
     for left, right in _splits(numbers):
         for va, ea in _table(left).items():
             for vb, eb in _table(right).items():
-                results = [("+", _add(va, vb)), ("-", _sub(va, vb)), ("*", _mul(va, vb))]
+                results = [("+", add(va, vb)), ("-", sub(va, vb)), ("*", mul(va, vb))]
                 if vb[0]:
-                    results.append(("/", _div(va, vb)))
+                    results.append(("/", div(va, vb)))
                 for op, value in results:
                     bucket = table.setdefault(value, set())
                     bucket.update(join(x, op, y) for x in ea for y in eb)
@@ -89,11 +64,11 @@ def _table(numbers: tuple[int, ...]) -> Table:
 
 def _partners(va: Rational, target: Rational, table: Table) -> Iterator[tuple[str, frozenset[Expr]]]:
     """(op, expressions b) with `va op b == target`, found by lookup of the one value b must have."""
-    wanted = [("+", _sub(target, va)), ("-", _sub(va, target))]
+    wanted = [("+", sub(target, va)), ("-", sub(va, target))]
     if va[0]:
-        wanted.append(("*", _div(target, va)))
+        wanted.append(("*", div(target, va)))
     if target[0]:
-        wanted.append(("/", _div(va, target)))
+        wanted.append(("/", div(va, target)))
     for op, vb in wanted:
         if vb in table and not (op == "/" and not vb[0]):
             yield op, table[vb]
