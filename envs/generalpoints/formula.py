@@ -18,8 +18,8 @@ from fractions import Fraction
 from envs.generalpoints.rational import Rational, add, div, mul, sub, to_fraction
 
 _TOKEN = re.compile(r"[0-9]+|[-+*/()]|[^-+*/()0-9]+")
-_FORMULA = re.compile(r'"formula"\s*:\s*"([^"]*)"')
-_CARDS = re.compile(r'"cards"\s*:\s*\[([^\]]*)\]')
+_FORMULA = re.compile(r"""["']formula["']\s*:\s*(?:"([^"]*)"|'([^']*)')""")
+_CARDS = re.compile(r"""["']cards["']\s*:\s*\[([^\]]*)\]""")
 _QUOTED = re.compile(r'"([^"]*)"|\'([^\']*)\'|([^\s,"\']+)')
 _OPERATORS = frozenset("+-*/")
 MAX_DEPTH = 64  # deeper nesting is refused (a grammar violation) rather than recursed into
@@ -48,7 +48,10 @@ class Scan:
 
 
 def read_answer(text: str) -> Answer:
-    """Strict JSON first; otherwise the first `"formula": "..."` (and `"cards": [...]`) found by regex."""
+    """Strict JSON first; otherwise the first `"formula": "..."` (and `"cards": [...]`) found by regex.
+
+    The regex also takes single quotes (`'formula': '...'`), as small models often answer with a Python dict.
+    """
     formula: str | None = None
     cards: object = None
     try:
@@ -60,7 +63,7 @@ def read_answer(text: str) -> Answer:
         cards = payload.get("cards")
     if formula is None:
         match = _FORMULA.search(text)
-        formula = match.group(1) if match else None
+        formula = next(g for g in match.groups() if g is not None) if match else None
     if not isinstance(cards, list):
         match = _CARDS.search(text)
         cards = (

@@ -89,7 +89,11 @@ def grade(
         reasons.append(f"the formula contains characters other than digits and + - * / ( ): {shown}")
     if result.bad_order:
         reasons.append(
-            "no formula was found" if not result.tokens else "numbers and operators are out of order"
+            "no formula was found"
+            if not formula
+            else "the formula has no numbers or operators"
+            if not result.tokens
+            else "numbers and operators are out of order"
         )
     if result.unbalanced:
         reasons.append("the parentheses do not match")

@@ -132,3 +132,28 @@ def test_bad_arguments_raise_clear_errors():
         GeneralPointsEnv(suits="green")
     with pytest.raises(ValueError, match="unknown card"):
         GeneralPointsEnv().reset(options={"cards": ["A", "B", "3", "4"]})
+
+
+def test_vision_unreadable_cards_skip_the_check_and_aliases_count():
+    env = GeneralPointsEnv(modality="vision")
+    env.reset(options={"cards": HAND})
+    _, r, _, _, info = env.step('"formula": "10*3-6+1"')  # no cards at all: nothing to compare
+    assert info["recognition_correct"] is None and r == -1.0
+    _, r, _, _, info = env.step(answer("10*3-6*1", cards=["Ace", "6", "3", "king"]))
+    assert (
+        info["recognised_cards"] == ["A", "6", "3", "K"] and info["recognition_correct"] is True and r == 5.0
+    )
+
+
+def test_feedback_turns_carry_the_history():
+    env = GeneralPointsEnv()
+    env.reset(options={"cards": HAND})
+    env.step("first try")
+    obs, *_ = env.step(answer("10*3-6+1"))
+    contents = [m["content"] for m in obs["messages"]]
+    assert contents[1] == "first try" and contents[3] == answer("10*3-6+1")
+    assert (
+        contents[2]
+        == "You failed this trial because no formula was found; it leaves the card number(s) 1, 3, 6, 10 unused."
+    )
+    assert contents[4].startswith("You failed this trial because 10*3-6+1 evaluates to 25, not 24")

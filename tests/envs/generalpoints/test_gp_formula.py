@@ -102,3 +102,8 @@ def test_fuzzed_answers_never_raise_and_get_table_rewards(text):
     for env, done in ((TEXT_ENV, terminated), (VISION_ENV, vision_terminated)):
         if done:  # a lucky correct answer ends the episode
             env.reset(options={"cards": HAND})
+
+
+def test_python_dict_answers_are_read_too():
+    answer = read_answer("{'cards': ['A', 3, 'K', '10'], 'formula': '(1+3)*10-16=24'}")
+    assert answer.formula == "(1+3)*10-16" and answer.cards == ["A", "3", "K", "10"]
