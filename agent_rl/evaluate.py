@@ -1,0 +1,275 @@
+"""`agent-rl eval generalpoints`: success on a fixed, seeded evaluation set, with intervals, as JSON + Markdown.
+
+The hands come from the proposer's evaluation sets (234 per variant by default, as in the study), so numbers
+are comparable across runs and machines. Episodes go to an episode store beside the output: an interrupted
+evaluation resumes where it stopped, and a rerun with other settings into the same folder is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from agent_rl.backends.base import Backend, SamplingParams
+from agent_rl.core.types import Episode
+from agent_rl.errors import UserError
+from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
+from agent_rl.rollout.store import EpisodeStore
+
+MODALITIES = ("text", "vision")
+SETTINGS_FILE = "settings.json"
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    variant: str = "id"
+    modality: str = "text"
+    episodes: int = 234
+    seed: int = 0
+    max_attempts: int = 5
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_new_tokens: int = 256
+    batch_size: int = 32
+
+    def check(self) -> None:
+        from proposer.cards import VARIANTS
+
+        if self.variant not in VARIANTS:
+            raise UserError(f"unknown variant {self.variant!r}; choose one of: {', '.join(VARIANTS)}")
+        if self.modality not in MODALITIES:
+            raise UserError(f"unknown modality {self.modality!r}; choose one of: {', '.join(MODALITIES)}")
+        if self.variant == "visual_ood" and self.modality == "text":
+            raise UserError("visual_ood differs from id only in the card images: use --modality vision")
+        for name in ("episodes", "max_attempts", "max_new_tokens", "batch_size"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.temperature < 0 or not 0 < self.top_p <= 1:
+            raise UserError("--temperature must be >= 0 and --top-p in (0, 1]")
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson score interval of a success fraction; sensible at 0 and n successes, unlike the normal one."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _as_backend(backend_or_model: Any, batch_size: int) -> Backend:
+    if hasattr(backend_or_model, "generate") and hasattr(backend_or_model, "name"):
+        return backend_or_model
+    from agent_rl.backends.transformers_backend import TransformersBackend
+
+    return TransformersBackend(backend_or_model, max_batch_size=batch_size)
+
+
+def episode_specs(settings: EvalSettings) -> list[EpisodeSpec]:
+    """One spec per hand of the variant's fixed evaluation set."""
+    from envs.generalpoints import GeneralPointsEnv
+    from proposer.cards import evaluation_hands, variant
+
+    make_env = functools.partial(
+        GeneralPointsEnv,
+        modality=settings.modality,
+        max_attempts=settings.max_attempts,
+        **variant(settings.variant).env_kwargs(),
+    )
+    return [
+        EpisodeSpec(
+            episode_id=f"{settings.variant}-{settings.seed}-{hand.index:05d}",
+            make_env=make_env,
+            seed=hand.index,
+            options=hand.options(),
+            task={"variant": settings.variant, **hand.to_dict()},
+        )
+        for hand in evaluation_hands(settings.variant, settings.episodes, settings.seed)
+    ]
+
+
+def summarise(episodes: list[Episode], settings: EvalSettings, model: str) -> dict[str, Any]:
+    """The numbers a report needs, from stored episodes."""
+    n = len(episodes)
+    solved = [e for e in episodes if e.success]
+    low, high = wilson_interval(len(solved), n)
+    solved_at = [e.turns[-1].info.get("attempt", len(e.turns)) for e in solved]
+    by_attempt = {
+        str(k): sum(a == k for a in solved_at) / max(n, 1) for k in range(1, settings.max_attempts + 1)
+    }
+    within, running = {}, 0.0
+    for k, fraction in by_attempt.items():
+        running += fraction
+        within[k] = running
+    result: dict[str, Any] = {
+        "env": "generalpoints",
+        "model": model,
+        "episodes": n,
+        "success_rate": len(solved) / max(n, 1),
+        "success_rate_ci95": [low, high],
+        "mean_reward": sum(e.total_reward for e in episodes) / max(n, 1),
+        "solved_at_attempt": by_attempt,
+        "success_within_attempts": within,
+        "mean_attempts": sum(len([t for t in e.turns if t.info.get("graded")]) for e in episodes) / max(n, 1),
+        "errors": sum(e.error is not None for e in episodes),
+        "settings": asdict(settings),
+    }
+    if settings.modality == "vision":
+        graded = [t for e in episodes for t in e.turns if t.info.get("graded")]
+        first = [e.turns[0] for e in episodes if e.turns and e.turns[0].info.get("graded")]
+        result["recognition_accuracy"] = sum(t.info.get("recognition_correct") is True for t in graded) / max(
+            len(graded), 1
+        )
+        result["first_attempt_recognition_accuracy"] = sum(
+            t.info.get("recognition_correct") is True for t in first
+        ) / max(len(first), 1)
+    return result
+
+
+def markdown_summary(result: dict[str, Any]) -> str:
+    s = result["settings"]
+    low, high = result["success_rate_ci95"]
+    lines = [
+        f"# GeneralPoints eval: {s['variant']} / {s['modality']}",
+        "",
+        f"Model `{result['model']}`, {result['episodes']} episodes (seed {s['seed']}), "
+        f"up to {s['max_attempts']} attempts, temperature {s['temperature']}.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| success rate | {result['success_rate']:.1%} (95% CI {low:.1%} to {high:.1%}) |",
+        f"| mean episode reward | {result['mean_reward']:.2f} |",
+        f"| mean attempts | {result['mean_attempts']:.2f} |",
+    ]
+    if "recognition_accuracy" in result:
+        lines.append(f"| card recognition accuracy | {result['recognition_accuracy']:.1%} |")
+    lines += [
+        f"| solved within {k} attempt(s) | {v:.1%} |" for k, v in result["success_within_attempts"].items()
+    ]
+    if result["errors"]:
+        lines.append(f"| episodes ended by an error | {result['errors']} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_result(result: dict[str, Any], json_path: Path) -> None:
+    """`json_path` and the Markdown summary beside it (same name, `.md`)."""
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(result, indent=2) + "\n")
+    json_path.with_suffix(".md").write_text(markdown_summary(result))
+
+
+def _claim_folder(out_dir: Path, record: dict[str, Any]) -> None:
+    """Remember the settings of the episodes in `out_dir`; refuse to resume them under other settings."""
+    path = out_dir / SETTINGS_FILE
+    if path.exists():
+        before = json.loads(path.read_text())
+        if before != record:
+            changed = sorted(k for k in set(before) | set(record) if before.get(k) != record.get(k))
+            raise UserError(
+                f"{out_dir} holds an evaluation with other settings ({', '.join(changed)} differ); "
+                "pass another --out or delete that folder"
+            )
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def evaluate_generalpoints(
+    backend_or_model: Any,
+    *,
+    out_dir: str | Path,
+    variant: str = "id",
+    modality: str = "text",
+    episodes: int = 234,
+    seed: int = 0,
+    max_attempts: int = 5,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    max_new_tokens: int = 256,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Evaluate a backend, loaded model or model path; episodes and `summary.json`/`.md` go to `out_dir`.
+
+    Returns the summary dict. A rerun with the same settings resumes; finished episodes are not redone.
+    """
+    settings = EvalSettings(
+        variant, modality, episodes, seed, max_attempts, temperature, top_p, max_new_tokens, batch_size
+    )
+    settings.check()
+    out_dir = Path(out_dir)
+    backend = _as_backend(backend_or_model, batch_size)
+    model = str(getattr(backend, "revision", "") or backend.name)
+    _claim_folder(out_dir, {"model": model, **asdict(settings)})
+    store = EpisodeStore(out_dir)
+    specs = episode_specs(settings)
+    params = SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)
+    run_rollouts(
+        backend,
+        specs,
+        params,
+        store,
+        max_concurrent=max(batch_size, 1) * 4,
+        max_turns=max_attempts + 1,
+        progress=progress,
+        description=f"eval {variant}/{modality}",
+    )
+    wanted = {spec.episode_id for spec in specs}
+    result = summarise([e for e in store.read() if e.episode_id in wanted], settings, model)
+    result["episodes_dir"] = str(out_dir)
+    write_result(result, out_dir / "summary.json")
+    return result
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("env", choices=["generalpoints"], help="environment to evaluate on")
+    parser.add_argument("--model", required=True, help="local model folder or Hugging Face model id")
+    parser.add_argument("--modality", default="text", help="text (GP-L) or vision (GP-VL)")
+    parser.add_argument("--variant", default="id", help="id, rule_ood (J/Q/K = 11/12/13) or visual_ood (red)")
+    parser.add_argument("--episodes", type=int, default=234, help="hands from the fixed evaluation set")
+    parser.add_argument("--seed", type=int, default=0, help="which evaluation set, and the sampling seed")
+    parser.add_argument("--out", type=Path, default=None, help="result JSON (default runs/eval/<...>.json)")
+    parser.add_argument("--max-attempts", type=int, default=5, help="verification attempts per episode")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 is greedy")
+    parser.add_argument("--top-p", type=float, default=1.0)
+    parser.add_argument("--max-new-tokens", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=32, help="prompts per generate call")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def main(args: argparse.Namespace) -> int:
+    out: Path = args.out or Path("runs/eval") / f"generalpoints_{args.variant}_{args.modality}.json"
+    if out.suffix != ".json":
+        raise UserError(f"--out must name a .json file, got {out}")
+    settings = EvalSettings(
+        args.variant,
+        args.modality,
+        args.episodes,
+        args.seed,
+        args.max_attempts,
+        args.temperature,
+        args.top_p,
+        args.max_new_tokens,
+        args.batch_size,
+    )
+    settings.check()  # before loading a model, so a typo costs nothing
+    result = evaluate_generalpoints(
+        args.model,
+        out_dir=out.with_name(out.stem + "_episodes"),
+        progress=not args.no_progress,
+        **asdict(settings),
+    )
+    write_result(result, out)
+    low, high = result["success_rate_ci95"]
+    print(
+        f"success {result['success_rate']:.1%} (95% CI {low:.1%}-{high:.1%}), "
+        f"mean reward {result['mean_reward']:.2f} over {result['episodes']} episodes"
+    )
+    print(f"wrote {out} and {out.with_suffix('.md')}")
+    return 0

@@ -1,0 +1,119 @@
+import json
+
+import pytest
+
+from agent_rl.backends.transformers_backend import TransformersBackend
+from agent_rl.cli import main as cli_main
+from agent_rl.core.types import Episode, Turn
+from agent_rl.evaluate import EvalSettings, evaluate_generalpoints, summarise, wilson_interval
+
+QUICK = ["--episodes", "4", "--max-attempts", "2", "--max-new-tokens", "8", "--no-progress"]
+
+
+def test_wilson_interval_matches_known_values():
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson_interval(234, 234)[1] == 1.0 and wilson_interval(234, 234)[0] > 0.98
+
+
+def test_summary_counts_success_by_attempt_and_recognition():
+    def turn(attempt, reward, recognised=True):
+        return Turn(
+            [], "", reward, info={"attempt": attempt, "graded": True, "recognition_correct": recognised}
+        )
+
+    episodes = [
+        Episode("a", {}, turns=[turn(1, 5.0)], success=True),
+        Episode("b", {}, turns=[turn(1, -1.5, False), turn(2, 5.0)], success=True),
+        Episode("c", {}, turns=[turn(1, -1.0), turn(2, -1.5, None), turn(3, -1.0)], truncated=True),
+        Episode("d", {}, turns=[turn(1, -3.0)], error="ValueError: x"),
+    ]
+    result = summarise(episodes, EvalSettings(modality="vision", max_attempts=2), "m")
+    assert result["success_rate"] == 0.5 and result["episodes"] == 4 and result["errors"] == 1
+    assert result["solved_at_attempt"] == {"1": 0.25, "2": 0.25}
+    assert result["success_within_attempts"] == {"1": 0.25, "2": 0.5}
+    assert result["mean_reward"] == pytest.approx((5 + 3.5 - 3.5 - 3) / 4)
+    assert result["recognition_accuracy"] == pytest.approx(5 / 7)  # b1 wrong, c2 unreadable
+    assert result["first_attempt_recognition_accuracy"] == 0.75
+
+
+@pytest.mark.e2e
+def test_eval_command_writes_json_markdown_and_resumes(tiny_text_model, tmp_path, capsys):
+    out = tmp_path / "id.json"
+    argv = ["eval", "generalpoints", "--model", str(tiny_text_model), "--out", str(out), *QUICK]
+    assert cli_main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["episodes"] == 4 and 0 <= result["success_rate"] <= 1
+    low, high = result["success_rate_ci95"]
+    assert low <= result["success_rate"] <= high
+    assert set(result["solved_at_attempt"]) == {"1", "2"}
+    assert result["settings"]["variant"] == "id" and result["settings"]["max_attempts"] == 2
+    assert "recognition_accuracy" not in result
+    assert "| success rate |" in out.with_suffix(".md").read_text()
+    episodes = tmp_path / "id_episodes" / "episodes.jsonl"
+    assert len(episodes.read_text().splitlines()) == 4
+
+    assert cli_main(argv) == 0  # a rerun finds every episode done and redoes none
+    assert len(episodes.read_text().splitlines()) == 4
+    assert json.loads(out.read_text())["mean_reward"] == result["mean_reward"]
+
+    assert cli_main([*argv, "--temperature", "0.5"]) == 2
+    assert "other settings (temperature differ)" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_rule_ood_hands_hold_a_face_card_and_count_it_above_10(tiny_text_model, tmp_path):
+    backend = TransformersBackend(tiny_text_model, device="cpu")
+    result = evaluate_generalpoints(
+        backend,
+        out_dir=tmp_path,
+        variant="rule_ood",
+        episodes=3,
+        max_attempts=1,
+        max_new_tokens=4,
+        progress=False,
+    )
+    assert result["episodes"] == 3 and result["settings"]["variant"] == "rule_ood"
+    for line in (tmp_path / "episodes.jsonl").read_text().splitlines():
+        task = json.loads(line)["task"]
+        assert set(task["cards"]) & {"J", "Q", "K"} and max(task["numbers"]) > 10
+    assert json.loads((tmp_path / "summary.json").read_text()) == result
+
+
+@pytest.mark.e2e
+def test_vision_eval_reports_recognition_accuracy(tiny_vlm, tmp_path):
+    out = tmp_path / "vis.json"
+    argv = [
+        "eval",
+        "generalpoints",
+        "--model",
+        str(tiny_vlm),
+        "--modality",
+        "vision",
+        "--variant",
+        "visual_ood",
+    ]
+    assert (
+        cli_main([*argv, "--out", str(out), *QUICK[:2], "--max-attempts", "1", "--max-new-tokens", "4"]) == 0
+    )
+    result = json.loads(out.read_text())
+    assert 0 <= result["recognition_accuracy"] <= 1 and result["settings"]["modality"] == "vision"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--model", "/no/such/model"], "not found: pass a local folder made by `agent-rl tiny-model"),
+        (["--model", "x", "--variant", "nope"], "unknown variant 'nope'"),
+        (["--model", "x", "--modality", "audio"], "unknown modality 'audio'"),
+        (["--model", "x", "--variant", "visual_ood"], "use --modality vision"),
+        (["--model", "x", "--episodes", "0"], "--episodes must be at least 1"),
+        (["--model", "x", "--out", "result.txt"], "--out must name a .json file"),
+    ],
+)
+def test_bad_arguments_give_one_line_errors(extra, message, tmp_path, capsys):
+    if "--out" not in extra:
+        extra = [*extra, "--out", str(tmp_path / "r.json")]
+    assert cli_main(["eval", "generalpoints", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
