@@ -76,8 +76,9 @@ def deal_hand(
     """Random solvable hand: 4 ranks drawn with replacement, redrawn until some formula reaches `target`.
 
     With `force_face_card` (the study's rule-OOD hands) three ranks are random and one is J, Q or K, shuffled.
+    Raises ValueError when no hand is found in 10,000 draws (a target that is out of reach).
     """
-    while True:
+    for _ in range(10_000):
         ranks = [int(r) for r in rng.integers(1, 14, size=4)]
         if force_face_card:
             ranks[3] = int(rng.integers(11, 14))
@@ -85,6 +86,7 @@ def deal_hand(
         labels = [LABELS[r - 1] for r in ranks]
         if solve(tuple(card_values(labels, face_cards_as_10)), target):
             return labels
+    raise ValueError(f"no solvable hand found for target {target}; pick a target four cards can reach")
 
 
 def deal_suits(rng: np.random.Generator, suits: str = "black") -> list[str]:

@@ -10,7 +10,8 @@ Episode end, as the spec's table says:
 - the attempts 1..max_attempts are graded; a failed attempt leaves the episode running, with the feedback as
   the next user turn;
 - the step after the last allowed attempt is not graded: it gets the exhausted reward (-1) and truncates.
-Calling `step` after the episode ended raises RuntimeError (call `reset`).
+Calling `step` after the episode ended raises RuntimeError (call `reset`). Observations (a chat) and actions
+(raw model text) have no Gymnasium space; `render` is not needed since the image is in the observation.
 
 Vision: the recognised card labels (the answer's "cards", read forgivingly and normalised, so "Ace" or "1" is
 "A") are compared with the true ones as sorted lists before anything else; a mismatch costs -1.5 and nothing

@@ -46,7 +46,7 @@ class Grade:
     reward: float
     feedback: str
     success: bool
-    outcome: str  # "success" | "prefix" | "wrong_value" | "penalty"
+    outcome: str  # "success" | "prefix" | "wrong_value" | "penalty" (the env adds "recognition", "exhausted")
 
 
 def longest_solution_prefix(formula: str, solutions: Sequence[str]) -> str:

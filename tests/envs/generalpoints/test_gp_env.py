@@ -157,3 +157,10 @@ def test_feedback_turns_carry_the_history():
         == "You failed this trial because no formula was found; it leaves the card number(s) 1, 3, 6, 10 unused."
     )
     assert contents[4].startswith("You failed this trial because 10*3-6+1 evaluates to 25, not 24")
+
+
+def test_unreachable_target_is_a_clear_error():
+    with pytest.raises(ValueError, match="target"):
+        GeneralPointsEnv(target=100_000).reset(seed=0)
+    _, info = GeneralPointsEnv(target=10).reset(seed=0)
+    assert info["solutions"]
