@@ -1,0 +1,89 @@
+"""Oracles of a sample of bundled tasks, run in a real browser against the bundled sites: 1 right, 0 wrong.
+
+One task per kind of check (exact / must_include / N/A answers, url_match, program_html with a `document.`
+locator, helper URL and helper locators, a multi-tab start, a cross-site change). The web env's own tests run
+every task.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from envs.web.oracles import oracle_actions, run_actions, wrong_actions
+from envs.web.tasks import load_bundled_tasks
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _pick(tasks):
+    def first(pred):
+        return next(t for t in tasks if pred(t))
+
+    def refs(t):
+        return t.eval.reference_answers.model_dump(exclude_none=True) if t.eval.reference_answers else {}
+
+    def locs(t):
+        return [(tg.url, tg.locator) for tg in t.eval.program_html]
+
+    return {
+        "exact": first(lambda t: "exact_match" in refs(t) and t.require_login),
+        "must_include": first(lambda t: "must_include" in refs(t) and t.sites == ["wikipedia"]),
+        "n/a": first(lambda t: t.unachievable),
+        "url_match": first(lambda t: t.eval.eval_types == ["url_match"] and t.sites == ["reddit"]),
+        "document": first(
+            lambda t: any(loc.startswith("document.") for _, loc in locs(t)) and "reddit" in t.sites
+        ),
+        "helper_url": first(lambda t: any(url.startswith("func:") and not loc for url, loc in locs(t))),
+        "helper_locator": first(lambda t: any(loc.startswith("func:shopping") for _, loc in locs(t))),
+        "multi_tab_change": first(lambda t: len(t.start_urls) > 1 and t.require_reset),
+    }
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _score(browser, sites, auth_dir, task, actions, urls) -> float:
+    from evaluator.webarena.evaluators import evaluate_task
+
+    sites.reset()
+    state = task.storage_state_path(auth_dir)
+    context = browser.new_context(storage_state=str(state) if state else None)
+    try:
+        pages = []
+        for url in task.start_urls:
+            pages.append(context.new_page())
+            pages[-1].goto(url)
+        pages[0].bring_to_front()
+        page, answer = run_actions(pages[0], actions)
+        return evaluate_task(task, answer, page, urls=urls).score
+    finally:
+        context.close()
+        sites.reset()
+
+
+def test_sampled_oracles_score_one_and_wrong_solutions_zero(browser, bundled_sites, bundled_auth_dir):
+    urls = bundled_sites.env_vars()
+    sample = _pick(load_bundled_tasks(urls, env={}))
+    for kind, task in sample.items():
+        right = _score(
+            browser, bundled_sites, bundled_auth_dir, task, oracle_actions(task.task_id, urls), urls
+        )
+        assert right == 1.0, (kind, task.task_id, task.intent)
+        if kind != "n/a":  # a wrong reason for an N/A task needs the LLM judge
+            wrong = _score(browser, bundled_sites, bundled_auth_dir, task, wrong_actions(task, urls), urls)
+            assert wrong == 0.0, (kind, task.task_id, task.intent)
