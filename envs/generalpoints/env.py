@@ -138,7 +138,10 @@ class GeneralPointsEnv(gym.Env):
             correct = None if recognised is None else sorted(recognised) == self._sorted_cards
             info.update(recognised_cards=recognised, recognition_correct=correct)
             if correct is False:
-                feedback = f"the cards you recognised, {recognised}, are not the cards shown"
+                shown = ", ".join(repr(card)[:20] for card in recognised[:8]) + (
+                    ", ..." if len(recognised) > 8 else ""
+                )
+                feedback = f"the cards you recognised, [{shown}], are not the cards shown"
                 result = Grade(self.rewards.recognition, feedback, False, "recognition")
         if result is None:
             result = grade(answer.formula, self.numbers, self.solutions, self.target, self.rewards)

@@ -88,6 +88,14 @@ answers = st.one_of(
         st.text(alphabet="0123456789+-*/() ", max_size=30),
     ),
     st.builds(lambda f: '"formula": "' + f + '"', st.text(max_size=40)),
+    st.builds(
+        lambda cards, f: json.dumps({"cards": cards, "formula": f}),
+        st.lists(
+            st.one_of(st.text(max_size=5), st.integers(), st.none(), st.sampled_from(HAND)), max_size=30
+        ),
+        st.sampled_from(["10*3-6*1", "10*3-6+1", "", "(("]),
+    ),
+    st.just("[" * 100_000),
 )
 
 
