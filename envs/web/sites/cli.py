@@ -47,5 +47,10 @@ def main(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         for var, url in sites.env_vars().items():
             print(f"export {var}={url}")
         print("\nServing; press Ctrl-C to stop.", flush=True)
-        (stop or threading.Event()).wait()
+        stop = stop or threading.Event()
+        try:
+            while not stop.wait(0.5):  # a timed wait lets Ctrl-C through
+                pass
+        except KeyboardInterrupt:
+            print("stopped", flush=True)
     return 0

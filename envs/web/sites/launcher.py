@@ -139,7 +139,10 @@ class SitesHandle:
 
     def reset(self, name: str | None = None) -> None:
         """Restore the seed state of one site (any of its names) or, with no name, of all."""
-        for server in [self.servers[site_name(name)]] if name else self.servers.values():
+        chosen = (
+            [self.servers[name if name == "homepage" else site_name(name)]] if name else self.servers.values()
+        )
+        for server in chosen:
             server.app.reset()
 
     def write_storage_states(self, folder: str | Path) -> dict[str, Path]:
