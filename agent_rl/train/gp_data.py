@@ -1,0 +1,91 @@
+"""GeneralPoints settings for training stages, and the SFT data: solver-made optimal single-turn answers.
+
+A row's prompt is the env's first observation (so SFT, RL and evaluation see the same text, and in vision the
+same rendered image); its completion is the JSON answer the prompt asks for, with a formula from the solver.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from tqdm import tqdm
+
+from agent_rl.errors import UserError
+
+
+class EnvOptions(BaseModel):
+    """Which GeneralPoints variant: modality, face-card rule, suit colours, attempts per episode."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    modality: Literal["text", "vision"] = "text"
+    rule: Literal["id", "ood"] = "id"  # id: J/Q/K count 10; ood: 11/12/13 (and hands hold a face card)
+    suits: Literal["black", "red", "mixed"] = "black"
+    max_attempts: int = 5
+    target: int = 24
+
+    def make(self):
+        from envs.generalpoints import GeneralPointsEnv
+
+        return GeneralPointsEnv(
+            face_cards_as_10=self.rule == "id",
+            modality=self.modality,
+            suits=self.suits,
+            max_attempts=self.max_attempts,
+            target=self.target,
+        )
+
+
+class DataConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    env: EnvOptions = EnvOptions()
+    hands: int = 2000
+    seed: int = 1_000_000  # hand seeds are seed, seed+1, ...: kept apart from evaluation seeds
+    answer: Literal["first", "random"] = "first"  # which solver solution: the first (canonical) or any
+
+
+def sft_rows(config: DataConfig) -> list[dict[str, Any]]:
+    """One prompt/completion row per dealt hand (random solvable hands, seeded)."""
+    from envs.generalpoints import format_answer
+
+    env = config.env.make()
+    pick = random.Random(config.seed)
+    rows = []
+    for i in tqdm(range(config.hands), desc="SFT data", leave=False):
+        obs, info = env.reset(seed=config.seed + i)
+        solutions = info["solutions"]
+        formula = solutions[0] if config.answer == "first" else pick.choice(solutions)
+        answer = format_answer(info["cards"], info["numbers"], formula, config.env.target)
+        row = {
+            "prompt": obs["messages"],
+            "completion": [{"role": "assistant", "content": answer}],
+            "cards": info["cards"],
+            "numbers": info["numbers"],
+        }
+        if config.env.modality == "vision":
+            row["images"] = obs["images"]
+        rows.append(row)
+    return rows
+
+
+def build_sft_dataset(config: DataConfig, out_dir: Path):
+    """Make the dataset and save it to `out_dir` (reused as is when it is already there)."""
+    from datasets import Dataset
+
+    if (out_dir / "dataset_info.json").exists():
+        return load_sft_dataset(out_dir)
+    dataset = Dataset.from_list(sft_rows(config))
+    dataset.save_to_disk(str(out_dir))
+    return dataset
+
+
+def load_sft_dataset(path: Path):
+    from datasets import load_from_disk
+
+    if not Path(path).exists():
+        raise UserError(f"SFT dataset {path} not found")
+    return load_from_disk(str(path))

@@ -1,0 +1,152 @@
+"""The `grpo_trl` stage: TRL's stock GRPOTrainer on single-turn GeneralPoints, the env as reward function.
+
+For comparison with our `rl` stage (multi-turn, turn-level credit). One attempt per hand: the completion is
+graded by a fresh env dealt the row's hand, and its reward is the env's first-step reward.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from agent_rl.train.gp_data import EnvOptions
+from agent_rl.train.sft import CheckpointLog, count_parameters
+
+GRPO_HAND_SEED = 3_000_000
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    env: EnvOptions = EnvOptions(max_attempts=1)
+    hands: int = 256
+    steps: int = 20
+    hands_per_step: int = 8
+    group_size: int = 4
+    lr: float = 1e-5
+    clip: float = 0.2
+    epochs: int = 1  # GRPOConfig.num_iterations
+    kl_coef: float = 0.0  # GRPOConfig.beta
+    temperature: float = 1.0
+    max_new_tokens: int = 96
+    save_steps: int | None = None
+    compute_lambda: float = 6.0
+
+
+def prompt_dataset(env: EnvOptions, hands: int, seed: int):
+    """Rows of the env's first observation plus the hand, which the reward function deals again."""
+    from datasets import Dataset
+
+    game = env.make()
+    rows = []
+    for i in range(hands):
+        obs, info = game.reset(seed=seed + i)
+        row: dict[str, Any] = {"prompt": obs["messages"], "cards": info["cards"], "suits": info["suits"]}
+        if obs["images"]:
+            row["images"] = obs["images"]
+        rows.append(row)
+    return Dataset.from_list(rows)
+
+
+def env_reward(env: EnvOptions):
+    """A TRL reward function: grade each completion as the first attempt at its row's hand."""
+    game = env.make()
+
+    def reward(
+        completions: list[Any], cards: list[list[str]], suits: list[list[str]], **_: Any
+    ) -> list[float]:
+        scores = []
+        for completion, hand, hand_suits in zip(completions, cards, suits, strict=True):
+            text = completion if isinstance(completion, str) else completion[-1]["content"]
+            game.reset(options={"cards": hand, "suits": hand_suits})
+            scores.append(float(game.step(text)[1]))
+        return scores
+
+    reward.__name__ = "generalpoints"
+    return reward
+
+
+def grpo_args(config: Config, out_dir: str, seed: int, **overrides: Any):
+    import torch
+    from trl import GRPOConfig
+
+    on_gpu = torch.cuda.is_available()
+    batch = config.hands_per_step * config.group_size
+    return GRPOConfig(
+        output_dir=out_dir,
+        learning_rate=config.lr,
+        per_device_train_batch_size=batch,
+        num_generations=config.group_size,
+        max_completion_length=config.max_new_tokens,
+        temperature=config.temperature,
+        top_k=0,
+        num_iterations=config.epochs,
+        epsilon=config.clip,
+        beta=config.kl_coef,
+        max_steps=config.steps,
+        save_strategy="steps" if config.save_steps else "no",
+        save_steps=config.save_steps or 500,
+        logging_steps=1,
+        report_to=[],
+        seed=seed,
+        use_cpu=not on_gpu,
+        bf16=on_gpu,
+        disable_tqdm=False,
+        **overrides,
+    )
+
+
+def build_trainer(model_path: str, config: Config, out_dir: str, seed: int, callbacks=None, **overrides: Any):
+    from trl import GRPOTrainer
+
+    from agent_rl.models.loading import load_model
+
+    loaded = load_model(model_path, device="cpu")
+    trainer = GRPOTrainer(
+        model=loaded.model,
+        reward_funcs=env_reward(config.env),
+        args=grpo_args(config, out_dir, seed, **overrides),
+        train_dataset=prompt_dataset(config.env, config.hands, GRPO_HAND_SEED + seed),
+        processing_class=loaded.processor or loaded.tokenizer,
+        callbacks=callbacks,
+    )
+    return trainer, loaded
+
+
+def run(config: Config, ctx) -> dict[str, str]:
+    """Input: `model`. Outputs: `checkpoint` (final) and `checkpoints` (log with compute, as in `rl`)."""
+    from transformers import TrainerCallback
+
+    init = ctx.resolve("model")
+
+    class Log(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and logs:
+                ctx.logger.log(
+                    {
+                        "step": state.global_step,
+                        **{k: v for k, v in logs.items() if isinstance(v, (int, float))},
+                    }
+                )
+
+    trainer, loaded = build_trainer(init, config, str(ctx.stage_dir), ctx.seed, callbacks=[Log()])
+    last = None
+    if ctx.resume:
+        from transformers.trainer_utils import get_last_checkpoint
+
+        last = get_last_checkpoint(str(ctx.stage_dir))
+    trainer.train(resume_from_checkpoint=last)
+    final = ctx.stage_dir / "final"
+    trainer.save_model(str(final))
+    (loaded.processor or loaded.tokenizer).save_pretrained(final)
+    n = count_parameters(loaded.model)
+    tokens = float(trainer.state.num_input_tokens_seen or 0)
+    log = CheckpointLog(ctx.stage_dir / "checkpoints.json", init=init, parameters=n)
+    log.add(
+        trainer.state.global_step,
+        ctx.rel(final),
+        tokens,
+        6.0 * n * tokens + 2.0 * n * config.compute_lambda * tokens,
+    )
+    return {"checkpoint": ctx.rel(final), "checkpoints": ctx.rel(ctx.stage_dir / "checkpoints.json")}

@@ -1,0 +1,258 @@
+"""The `sft` stage: TRL's SFTTrainer on solver-made GeneralPoints answers (text models and VLMs).
+
+The loss covers the completion only (prompt/completion rows). Options: LoRA through PEFT (merged into the
+saved checkpoints, so every later stage loads a plain model), a DeepSpeed ZeRO config, checkpoints every
+`save_steps`. Each checkpoint is listed in `checkpoints.json` with the tokens trained on so far and the
+training compute 6·N·D, which the `compare` stage plots against.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from agent_rl.train.gp_data import DataConfig, build_sft_dataset, load_sft_dataset
+
+log = logging.getLogger("agent_rl.train.sft")
+
+
+class LoraOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: str | list[str] = "all-linear"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data: DataConfig = DataConfig()
+    epochs: float = 1.0
+    max_steps: int = -1  # overrides epochs when > 0
+    lr: float = 2e-5
+    lr_scheduler: str = "cosine"
+    warmup: float = 0.0  # steps, or a fraction of all steps when below 1
+    batch_size: int = 8
+    grad_accum: int = 1
+    max_length: int | None = 1024
+    save_steps: int | None = None  # a checkpoint every N optimiser steps (plus the final one)
+    logging_steps: int = 10
+    lora: LoraOptions | None = None
+    deepspeed: str | dict[str, Any] | None = None  # a ZeRO config file or dict; see zero_config()
+    gradient_checkpointing: bool = False
+
+
+def zero_config(stage: int = 2) -> dict[str, Any]:
+    """A ZeRO config that lets the HF Trainer fill batch sizes and optimiser settings ("auto")."""
+    return {
+        "zero_optimization": {"stage": stage},
+        "train_micro_batch_size_per_gpu": "auto",
+        "gradient_accumulation_steps": "auto",
+        "gradient_clipping": "auto",
+        "bf16": {"enabled": "auto"},
+        "fp16": {"enabled": "auto"},
+    }
+
+
+def _deepspeed_setting(value: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+    if isinstance(value, str) and value.startswith("zero"):  # "zero2" / "zero3" presets
+        return zero_config(int(value.removeprefix("zero")))
+    return value
+
+
+def count_parameters(model: Any) -> int:
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+def mean_tokens_per_row(dataset: Any, tokenizer: Any, sample: int = 64) -> float:
+    """Average prompt+completion length in tokens (image tokens excluded), used for compute accounting."""
+    rows = dataset.select(range(min(sample, len(dataset))))
+    lengths = []
+    for row in rows:
+        text = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=False)
+        lengths.append(len(tokenizer(text, add_special_tokens=False)["input_ids"]))
+    return sum(lengths) / max(1, len(lengths))
+
+
+class CheckpointLog:
+    """`checkpoints.json`: each saved checkpoint with its step, tokens trained on and compute (FLOPs)."""
+
+    def __init__(self, path: Path, init: str, parameters: int) -> None:
+        self.path = path
+        self.data = (
+            json.loads(path.read_text()) if path.exists() else {"init": init, "parameters": parameters}
+        )
+        self.data.setdefault("checkpoints", [])
+
+    def add(self, step: int, path: str, tokens: float, flops: float, **extra: Any) -> None:
+        entries = [c for c in self.data["checkpoints"] if c["step"] != step]
+        entries.append({"step": step, "path": path, "tokens": tokens, "flops": flops, **extra})
+        self.data["checkpoints"] = sorted(entries, key=lambda c: c["step"])
+        self.path.write_text(json.dumps(self.data, indent=2))
+
+
+def _callbacks(
+    config: Config,
+    out_dir: Path,
+    ckpt_log: CheckpointLog,
+    run_dir: Path,
+    tokens_per_step: float,
+    n_params: int,
+    processing_class: Any,
+    logger: Any,
+):
+    from transformers import TrainerCallback
+
+    class Record(TrainerCallback):
+        """Logs the loss to the stage's metrics and lists (LoRA: merges) each checkpoint as it is saved."""
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and logs:
+                logger.log(
+                    {
+                        "step": state.global_step,
+                        **{k: v for k, v in logs.items() if isinstance(v, (int, float))},
+                    }
+                )
+
+        def on_save(self, args, state, control, model=None, **kwargs):
+            if not state.is_world_process_zero:
+                return
+            step = state.global_step
+            folder = out_dir / f"checkpoint-{step}"
+            if config.lora is not None:  # later stages load plain models: save the merged weights beside it
+                folder = out_dir / f"merged-{step}"
+                merged = copy.deepcopy(model).merge_and_unload()
+                merged.save_pretrained(folder)
+                processing_class.save_pretrained(folder)
+            tokens = tokens_per_step * step
+            ckpt_log.add(step, str(folder.relative_to(run_dir)), tokens, 6.0 * n_params * tokens)
+
+    return [Record()]
+
+
+def train_sft(
+    model_path: str,
+    dataset: Any,
+    config: Config,
+    out_dir: Path,
+    run_dir: Path,
+    logger: Any,
+    seed: int = 0,
+    resume: bool = False,
+) -> tuple[Path, CheckpointLog]:
+    """Train; return the final checkpoint folder (a plain model) and the checkpoint log."""
+    from trl import SFTConfig, SFTTrainer
+
+    from agent_rl.models.loading import load_model
+
+    loaded = load_model(model_path, device="cpu")
+    model, processing_class = loaded.model, loaded.processor or loaded.tokenizer
+    model.train()
+    n_params = count_parameters(model)
+    import torch
+
+    world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+    tokens_per_step = (
+        mean_tokens_per_row(dataset, loaded.tokenizer) * config.batch_size * config.grad_accum * world
+    )
+    ckpt_log = CheckpointLog(out_dir / "checkpoints.json", init=str(model_path), parameters=n_params)
+    on_gpu = torch.cuda.is_available()
+    args = SFTConfig(
+        output_dir=str(out_dir),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        learning_rate=config.lr,
+        lr_scheduler_type=config.lr_scheduler,
+        warmup_steps=config.warmup,
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        max_length=config.max_length,
+        save_strategy="steps" if config.save_steps else "no",
+        save_steps=config.save_steps or 500,
+        logging_steps=config.logging_steps,
+        report_to=[],
+        seed=seed,
+        use_cpu=not on_gpu,
+        bf16=on_gpu,
+        deepspeed=_deepspeed_setting(config.deepspeed),
+        gradient_checkpointing=config.gradient_checkpointing,
+        completion_only_loss=True,
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+    )
+    peft_config = None
+    if config.lora is not None:
+        from peft import LoraConfig
+
+        lora = config.lora
+        peft_config = LoraConfig(
+            r=lora.r,
+            lora_alpha=lora.alpha,
+            lora_dropout=lora.dropout,
+            target_modules=lora.target_modules,
+            task_type="CAUSAL_LM",
+        )
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        processing_class=processing_class,
+        peft_config=peft_config,
+        callbacks=_callbacks(
+            config, out_dir, ckpt_log, run_dir, tokens_per_step, n_params, processing_class, logger
+        ),
+    )
+    last = _last_checkpoint(out_dir) if resume else None
+    if last is not None:
+        log.info("resuming SFT from %s", last)
+    trainer.train(resume_from_checkpoint=str(last) if last else None)
+    final = out_dir / "final"
+    trained = trainer.model
+    if config.lora is not None:
+        trained = trained.merge_and_unload()
+    if trainer.is_world_process_zero():
+        trainer.save_model(str(final)) if config.lora is None else trained.save_pretrained(final)
+        processing_class.save_pretrained(final)
+        tokens = tokens_per_step * trainer.state.global_step
+        ckpt_log.add(
+            trainer.state.global_step,
+            str(final.relative_to(run_dir)),
+            tokens,
+            6.0 * n_params * tokens,
+            final=True,
+        )
+    return final, ckpt_log
+
+
+def _last_checkpoint(out_dir: Path) -> Path | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return Path(found) if out_dir.is_dir() and (found := get_last_checkpoint(str(out_dir))) else None
+
+
+def run(config: Config, ctx) -> dict[str, str]:
+    """Inputs: `model` (a model folder or id); optional `dataset` (a saved SFT dataset). Outputs: `checkpoint`
+    (final model), `checkpoints` (the checkpoint log) and `dataset`."""
+    if "dataset" in ctx.artifacts:
+        dataset_dir = ctx.path("dataset")
+        dataset = load_sft_dataset(dataset_dir)
+    else:
+        dataset_dir = ctx.stage_dir / "dataset"
+        dataset = build_sft_dataset(config.data, dataset_dir)
+    model_path = ctx.resolve("model")
+    final, _ = train_sft(
+        model_path, dataset, config, ctx.stage_dir, ctx.run_dir, ctx.logger, ctx.seed, ctx.resume
+    )
+    return {
+        "checkpoint": ctx.rel(final),
+        "checkpoints": ctx.rel(ctx.stage_dir / "checkpoints.json"),
+        "dataset": ctx.rel(dataset_dir),
+    }
