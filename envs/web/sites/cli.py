@@ -24,7 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=",".join(SITE_CLASSES),
         help=f"comma-separated sites to serve (default: {','.join(SITE_CLASSES)})",
     )
-    serve.add_argument("--seed", type=int, default=0, help="seed of the generated site content")
+    serve.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the generated content (the bundled tasks are written for seed 0)",
+    )
     serve.add_argument(
         "--auth-dir",
         type=Path,

@@ -449,7 +449,7 @@ class ShopApp(SiteApp):
         if req.user:
             stars = "".join(
                 f'<input type="radio" id="rating-{n}" name="rating" value="{n}" required>'
-                f'<label for="rating-{n}">{n} stars</label>'
+                f'<label for="rating-{n}">{n} star{"s" if n > 1 else ""}</label>'
                 for n in range(1, 6)
             )
             form = f"""<form method="post" action="/product/{h(sku)}/review" class="card" aria-label="Write a review">
@@ -701,6 +701,16 @@ class ShopApp(SiteApp):
         return redirect("/account")
 
     # --- admin panel ----------------------------------------------------------------------------------------
+    def user_area(self, req: Request) -> str:
+        if not req.path.startswith("/admin"):
+            return super().user_area(req)
+        if "admin" not in req.users:
+            return ""
+        return (
+            f'<span>Admin panel: signed in as {h(req.users["admin"])}</span><form method="post" action="/logout" '
+            'class="inline"><button type="submit">Sign out</button></form>'
+        )
+
     def admin_layout(self, req: Request, title: str, body: str) -> str:
         nav = " | ".join(
             f'<a href="{href}">{text}</a>'
