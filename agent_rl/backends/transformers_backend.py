@@ -100,7 +100,9 @@ class TransformersBackend:
         for prompt in prompts:
             self._check(prompt)
         texts = [self._chat_text(prompt) for prompt in prompts]
-        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        # Text models: tokenise once here; VLMs: the processor tokenises per micro-batch (it expands images).
+        token_ids = None if self.processor else self.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        lengths = [len(ids) for ids in token_ids] if token_ids else [len(text) for text in texts]
         order = sorted(range(len(prompts)), key=lengths.__getitem__)  # similar lengths share a micro-batch
         results: list[Generation | None] = [None] * len(prompts)
         was_training = self.model.training
@@ -111,9 +113,17 @@ class TransformersBackend:
                     torch.manual_seed(params.seed)
                 for start in range(0, len(order), self.max_batch_size):
                     chunk = order[start : start + self.max_batch_size]
-                    generations = self._generate_batch(
-                        [prompts[i] for i in chunk], [texts[i] for i in chunk], params
-                    )
+                    if token_ids:
+                        inputs = self.tokenizer.pad(
+                            {"input_ids": [token_ids[i] for i in chunk]},
+                            padding_side="left",
+                            return_tensors="pt",
+                        )
+                    else:
+                        inputs = self._processor_inputs(
+                            [prompts[i] for i in chunk], [texts[i] for i in chunk]
+                        )
+                    generations = self._generate_batch(inputs, params)
                     for index, generation in zip(chunk, generations, strict=True):
                         results[index] = generation
         finally:
@@ -140,11 +150,7 @@ class TransformersBackend:
                 "(e.g. `agent-rl tiny-model --vision`) or the text modality"
             )
 
-    def _model_inputs(self, prompts: list[ChatPrompt], texts: list[str]) -> dict[str, Any]:
-        if self.processor is None:
-            return self.tokenizer(
-                texts, add_special_tokens=False, padding=True, padding_side="left", return_tensors="pt"
-            )
+    def _processor_inputs(self, prompts: list[ChatPrompt], texts: list[str]) -> dict[str, Any]:
         images = [image for prompt in prompts for image in _open_images(prompt.images)]
         return self.processor(
             text=texts,
@@ -155,13 +161,11 @@ class TransformersBackend:
             return_tensors="pt",
         )
 
-    def _generate_batch(
-        self, prompts: list[ChatPrompt], texts: list[str], params: SamplingParams
-    ) -> list[Generation]:
+    def _generate_batch(self, inputs: dict[str, Any], params: SamplingParams) -> list[Generation]:
+        """Generate for one left-padded micro-batch of model inputs."""
         import torch
         from transformers import GenerationConfig, LogitsProcessorList
 
-        inputs = self._model_inputs(prompts, texts)
         inputs = {k: v.to(self.model.device) for k, v in inputs.items()}
         recorder = _SampleAndRecord(params.temperature, params.top_p)
         eos = self.tokenizer.eos_token_id
@@ -192,7 +196,7 @@ class TransformersBackend:
             recorder.record(generated[:, -1])  # the last pick was made after the last processor call
         logprobs = torch.stack(recorder.chosen_logprobs, dim=1) if recorder.chosen_logprobs else None
         results = []
-        for row in range(len(prompts)):
+        for row in range(inputs["input_ids"].shape[0]):
             prompt_ids = inputs["input_ids"][row][inputs["attention_mask"][row].bool()].tolist()
             ids = generated[row].tolist()
             length, finish = self._finished_length(ids, eos, params.stop)

@@ -43,7 +43,8 @@ class RolloutStats:
     rounds: int = 0  # batched backend calls
     turns: int = 0
     generated_tokens: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall clock
+    cpu_seconds: float = 0.0  # this process's CPU time: what the work cost, whatever else runs on the cores
 
 
 @dataclass
@@ -93,7 +94,7 @@ def run_rollouts(
     pending = deque(spec for spec in specs if spec.episode_id not in done)
     stats = RolloutStats(skipped=len(specs) - len(pending))
     revision = str(getattr(backend, "revision", "") or getattr(backend, "name", ""))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     bar = tqdm(total=len(specs), initial=stats.skipped, desc=description, disable=not progress, unit="ep")
     active: list[_Active] = []
     successes = 0
@@ -172,4 +173,5 @@ def run_rollouts(
                 item.env.close()
         bar.close()
         stats.seconds = time.perf_counter() - started
+        stats.cpu_seconds = time.process_time() - cpu_started
     return stats
