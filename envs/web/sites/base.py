@@ -116,6 +116,7 @@ class SiteApp:
 
     name = "site"  # short name used by the CLI (shop, forum, wiki)
     title = "Site"
+    description = ""  # one paragraph for people and task proposers
     realms: dict[str, str] = {"user": "site_session"}  # realm -> cookie name
     login_paths: dict[str, str] = {"user": "/login"}
     nav_links: list[tuple[str, str]] = []

@@ -273,6 +273,10 @@ def seed_forum(conn: sqlite3.Connection, rng: random.Random) -> None:
 class ForumApp(SiteApp):
     name = "forum"
     title = "Postmill Forum"
+    description = (
+        "Postmill Forum, a Reddit-like discussion site: eight subforums (f/books, f/gaming, ...), posts sortable by "
+        "hot/new/top, threaded comments, up- and down-votes, search and user pages with biographies."
+    )
     realms = {"user": "forum_session"}
     nav_links = [("Forums", "/forums"), ("All posts", "/")]
     schema = SCHEMA

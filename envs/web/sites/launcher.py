@@ -134,6 +134,10 @@ class SitesHandle:
         """WebArena's environment variables for these sites: SHOPPING, SHOPPING_ADMIN, REDDIT, ..."""
         return {key.upper(): url for key, url in self.urls.items()}
 
+    def descriptions(self) -> dict[str, str]:
+        """{URL key: what the site offers}, e.g. to prompt a task proposer."""
+        return {key: self.app(key).description for key in self.urls if self.app(key).description}
+
     def app(self, name: str) -> SiteApp:
         return self.servers[site_name(name) if name != "homepage" else name].app
 

@@ -323,6 +323,11 @@ def seed_shop(conn: sqlite3.Connection, rng: random.Random) -> None:
 class ShopApp(SiteApp):
     name = "shop"
     title = "One Stop Shop"
+    description = (
+        "One Stop Shop, an online store: product catalogue in six categories, search, product pages with reviews, "
+        "cart, checkout, order history and account settings; its admin panel (/admin) manages products, orders, "
+        "customers, reviews and a bestsellers report."
+    )
     realms = {"user": "shop_session", "admin": "shop_admin_session"}
     login_paths = {"user": "/login", "admin": "/admin/login"}
     nav_links = [

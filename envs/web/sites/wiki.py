@@ -261,6 +261,10 @@ def plain(text: str) -> str:
 class WikiApp(SiteApp):
     name = "wiki"
     title = "Veloriapedia"
+    description = (
+        "Veloriapedia, an encyclopedia of the country Veloria: articles on cities, rivers, mountains, provinces "
+        "and people with infoboxes and links between them, full-text search and a personal reading list."
+    )
     realms = {"user": "wiki_session"}
     nav_links = [("All articles", "/wiki/Special:AllPages"), ("Reading list", "/reading-list")]
     schema = SCHEMA

@@ -52,6 +52,7 @@ def test_sites_serve_pages_on_free_ports(bundled_sites):
         len({urllib.parse.urlsplit(u).port for u in urls.values()}) == 4
     )  # shop and its admin share a server
     assert bundled_sites.env_vars()["SHOPPING_ADMIN"] == urls["shopping"] + "/admin"
+    assert set(bundled_sites.descriptions()) == {"shopping", "shopping_admin", "reddit", "wikipedia"}
     for key, path, text in [
         ("shopping", "/search?q=Yoga", "Yoga Mat"),
         ("reddit", "/forums", "f/gaming"),
