@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import gymnasium
 import numpy as np
-
-from envs.control.ogbench_envs import make_singletask_env
 
 
 def evaluate(
-    act: Callable[[np.ndarray], np.ndarray], dataset: str, task: int, episodes: int, seed: int = 0
+    act: Callable[[np.ndarray], np.ndarray], env: gymnasium.Env, episodes: int, seed: int = 0
 ) -> dict[str, float]:
-    """Success rate and mean return of `act` over `episodes` real episodes of one task's env."""
-    env = make_singletask_env(dataset, task)
+    """Success rate and mean return of `act` over `episodes` real episodes of a single-task env."""
     successes, returns = [], []
     for ep in range(episodes):
         obs, info = env.reset(seed=seed + ep)
@@ -25,7 +23,6 @@ def evaluate(
             done = terminated or truncated
         successes.append(float(info.get("success", 0.0)))
         returns.append(total)
-    env.close()
     return {"success": float(np.mean(successes)), "return": float(np.mean(returns))}
 
 

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.distributions import Normal
 
+from agent_rl.control.fql import frozen
 from agent_rl.core.losses import awr_weights, expectile_loss, polyak_update, td_target, weighted_bc_loss
 from agent_rl.core.networks import Critic, ValueNet, mlp
 
@@ -85,23 +86,23 @@ class IQL(nn.Module):
             weights = awr_weights(adv, self.config.alpha, self.config.max_weight)
             return weighted_bc_loss(dist.log_prob(actions).sum(-1), weights)
         policy_actions = dist.mean.clamp(-1.0, 1.0)
-        q = self.critic(obs, policy_actions).mean(dim=0)
+        with frozen(self.critic):
+            q = self.critic(obs, policy_actions).mean(dim=0)
         q_loss = -q.mean() / q.abs().mean().detach()
         return q_loss - self.config.alpha * dist.log_prob(actions).sum(-1).mean()
 
     def update(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         losses = {}
-        for name, loss_fn, module in (
-            ("value", self.value_loss, self.value),
-            ("critic", self.critic_loss, self.critic),
-            ("actor", self.actor_loss, self.actor),
+        for name, loss_fn in (
+            ("value", self.value_loss),
+            ("critic", self.critic_loss),
+            ("actor", self.actor_loss),
         ):
             loss = loss_fn(batch)
             self.optimizers[name].zero_grad(set_to_none=True)
             loss.backward()
             self.optimizers[name].step()
             losses[f"{name}_loss"] = loss.item()
-        # DDPG+BC's actor loss backpropagates through the critic; those gradients are cleared before its next step.
         polyak_update(self.target_critic, self.critic, self.config.tau)
         return losses
 

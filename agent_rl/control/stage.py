@@ -2,9 +2,9 @@
 fine-tuning, and evaluation on the single-task goals.
 
 As in the papers, each task (task1..task5) is its own single-task problem with its own rewards, so one agent
-is trained per task. Per task the stage writes `task{N}/checkpoint.pt` (resumed from on rerun),
-`task{N}/eval.jsonl` (success against steps), and, at the end, `results.json` (success per task and overall)
-and `success.png`.
+is trained per task. The stage writes `task{N}/checkpoint.pt` per task (resumed from on rerun), training
+metrics to the stage's `metrics.csv`, evaluations to `eval.csv` (success against steps, every task), and at the
+end `results.json` (success per task and overall) and `success.png`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from agent_rl.control.evaluate import evaluate, plot_success
 from agent_rl.control.presets import AGENTS, build_config
 from agent_rl.core.buffers import TransitionBuffer
 from agent_rl.errors import UserError
+from agent_rl.runlog import MetricsLogger
 from envs.control.datasets import load_datasets
 from envs.control.generate import GenConfig, generate
 from envs.control.ogbench_envs import NUM_TASKS, DatasetName, make_singletask_env
@@ -103,7 +104,8 @@ class TaskTrainer:
         self.dir.mkdir(parents=True, exist_ok=True)
         agent_cls, _ = AGENTS[config.agent]
         self.agent_config = build_config(config.agent, config.preset, config.env, config.agent_config)
-        train, _ = load_datasets(config.env, dataset_file, task)
+        self.eval_env = make_singletask_env(config.env, task)
+        train, _ = load_datasets(config.env, dataset_file, task, env=self.eval_env)
         if getattr(agent_cls, "needs_next_actions", False):
             train = _with_next_actions(train)
         fields = [*FIELDS, "next_actions"] if "next_actions" in train else list(FIELDS)
@@ -117,6 +119,7 @@ class TaskTrainer:
         self.history: list[tuple[int, float]] = []
         self.buffer = TransitionBuffer.from_dataset(self.offline)
         self.checkpoint = self.dir / "checkpoint.pt"
+        self.eval_logger = MetricsLogger(ctx.stage_dir, name="eval")  # eval.csv / eval.jsonl, all tasks
         if ctx.resume and self.checkpoint.exists():
             self._load()
 
@@ -166,15 +169,12 @@ class TaskTrainer:
 
     def _evaluate(self) -> float:
         self.agent.eval()
-        result = evaluate(
-            self.agent.act, self.config.env, self.task, self.config.eval_episodes, seed=10_000 * self.task
-        )
+        result = evaluate(self.agent.act, self.eval_env, self.config.eval_episodes, seed=10_000 * self.task)
         self.agent.train()
         self.history.append((self.step, result["success"]))
-        record = {"task": self.task, "step": self.step, **{f"eval/{k}": v for k, v in result.items()}}
-        with (self.dir / "eval.jsonl").open("a") as f:
-            f.write(json.dumps(record) + "\n")
-        self.ctx.logger.log({"stage": "control_train", **record})
+        self.eval_logger.log(
+            {"task": self.task, "step": self.step, **{f"eval/{k}": v for k, v in result.items()}}
+        )
         return result["success"]
 
     def train(self) -> float:
@@ -222,6 +222,7 @@ class TaskTrainer:
         if not self.history or self.history[-1][0] != self.step:
             self._evaluate()
             self._save()
+        self.eval_env.close()
         return self.history[-1][1]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import gymnasium
 import numpy as np
 
 from agent_rl.errors import UserError
@@ -39,11 +40,12 @@ def _read(path: Path, with_info: bool) -> dict[str, np.ndarray]:
 
 
 def load_datasets(
-    dataset: str, path: str | Path, task: int | None = None
+    dataset: str, path: str | Path, task: int | None = None, env: gymnasium.Env | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(train, val) for a dataset file `path` (its `-val.npz` twin sits beside it).
 
-    With `task` in 1..5 the single-task rewards and masks for that evaluation goal are added.
+    With `task` in 1..5 the single-task rewards and masks for that evaluation goal are added; pass that task's
+    env (`make_singletask_env`) to reuse it, since building a MuJoCo env takes a while.
     """
     from ogbench.relabel_utils import relabel_dataset
 
@@ -54,10 +56,11 @@ def load_datasets(
     if task is not None:
         if "qpos" not in splits[0]:
             raise UserError(f"{train_path} has no 'qpos', so single-task rewards cannot be computed")
-        env = make_singletask_env(dataset, task)
+        relabel_env = env or make_singletask_env(dataset, task)
         for split in splits:
-            relabel_dataset(name.singletask_env_id(task), env, split)
-        env.close()
+            relabel_dataset(name.singletask_env_id(task), relabel_env, split)
+        if env is None:
+            relabel_env.close()
     for split in splits:
         for k in INFO_KEYS:
             split.pop(k, None)

@@ -63,12 +63,7 @@ def _make_oracles(env: gymnasium.Env, family: str, style: NoiseStyle) -> dict:
             "drawer": Drawer(**kwargs),
             "window": Window(**kwargs),
         }
-    if family == "puzzle":
-        return {"button": Button(gripper_always_closed=True, **kwargs)}
-    raise UserError(
-        f"local generation supports manipulation (cube, scene, puzzle), not {family!r}: locomotion data needs "
-        "expert policies that ogbench does not ship; download the official .npz files instead"
-    )
+    return {"button": Button(gripper_always_closed=True, **kwargs)}  # puzzle
 
 
 def _collect_episode(env: gymnasium.Env, oracles: dict, cfg: GenConfig, style: NoiseStyle, seed: int) -> dict:
@@ -128,6 +123,11 @@ def generate(cfg: GenConfig, out_dir: str | Path, progress: bool = True) -> tupl
     style: NoiseStyle = cfg.noise_style or name.style  # type: ignore[assignment]
     if style not in ("play", "noisy"):
         raise UserError(f"noise style must be 'play' or 'noisy', got {style!r} (pass --noise-style)")
+    if not name.is_manipulation:
+        raise UserError(
+            f"local generation supports manipulation (cube, scene, puzzle), not {name.family!r}: locomotion data "
+            "needs expert policies that ogbench does not ship; download the official .npz files instead"
+        )
     if cfg.episodes < 10:
         raise UserError(
             "generate at least 10 episodes, so that the validation split (episodes // 10) is not empty"

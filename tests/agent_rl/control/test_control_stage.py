@@ -1,0 +1,136 @@
+"""The `control_train` stage end to end: generate a small dataset, train, evaluate in real MuJoCo episodes,
+fine-tune online, checkpoint and resume; and the recipe runner wiring."""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from agent_rl.control.stage import Config, run
+from agent_rl.runlog import MetricsLogger
+
+TINY = {"actor_hidden": [16], "critic_hidden": [16], "batch_size": 16, "flow_steps": 2}
+
+
+@dataclass
+class Ctx:
+    run_dir: Path
+    stage_dir: Path
+    logger: MetricsLogger
+    artifacts: dict = field(default_factory=dict)
+    seed: int = 0
+    resume: bool = False
+
+
+def _ctx(root: Path, resume: bool = False) -> Ctx:
+    stage = root / "control"
+    stage.mkdir(parents=True, exist_ok=True)
+    return Ctx(root, stage, MetricsLogger(stage), resume=resume)
+
+
+def _config(**kw) -> Config:
+    base = dict(
+        env="cube-single-play-v0",
+        generate={"episodes": 10, "episode_steps": 20},
+        tasks=[2],
+        agent="fql",
+        preset="cpu",
+        agent_config=TINY,
+        offline_steps=12,
+        eval_interval=12,
+        eval_episodes=1,
+        checkpoint_interval=6,
+        log_interval=6,
+    )
+    return Config(**{**base, **kw})
+
+
+@pytest.mark.e2e
+def test_offline_then_online_training_evaluates_checkpoints_and_resumes(tmp_path):
+    artifacts = run(_config(online_steps=6), _ctx(tmp_path))
+    assert artifacts == {
+        "control_results": "control/results.json",
+        "control_plot": "control/success.png",
+        "control_checkpoints": "control",
+    }
+    results = json.loads((tmp_path / artifacts["control_results"]).read_text())
+    assert results["steps"] == 18 and set(results["success_per_task"]) == {"task2"}
+    assert 0.0 <= results["success"] <= 1.0
+    assert [s for s, _ in results["history"]["task2"]] == [12, 18]
+    assert (tmp_path / artifacts["control_plot"]).stat().st_size > 1000
+    evals = MetricsLogger(tmp_path / "control", name="eval").records()
+    assert [e["step"] for e in evals] == [12, 18] and (tmp_path / "control/eval.csv").exists()
+    assert -200.0 <= evals[0]["eval/return"] <= 0.0  # real 200-step episodes: rewards are 0 or -1 per step
+    records = MetricsLogger(tmp_path / "control").records()
+    assert [r["step"] for r in records] == [6, 12, 18] and all("critic_loss" in r for r in records)
+    assert (tmp_path / "data/cube-single-play-v0.npz").exists()
+
+    # resume with a longer schedule: training continues from the saved step and the online buffer
+    import torch
+
+    saved = torch.load(tmp_path / "control/task2/checkpoint.pt", weights_only=False)
+    assert saved["step"] == 18 and len(saved["online"]["observations"]) == 6
+    more = _config(online_steps=12)
+    run(more, _ctx(tmp_path, resume=True))
+    results = json.loads((tmp_path / "control/results.json").read_text())
+    assert [s for s, _ in results["history"]["task2"]] == [12, 18, 24]
+    resumed = torch.load(tmp_path / "control/task2/checkpoint.pt", weights_only=False)
+    assert resumed["step"] == 24 and len(resumed["online"]["observations"]) == 12
+
+
+@pytest.mark.e2e
+def test_recipe_runner_runs_a_control_train_stage(tmp_path):
+    from agent_rl.recipe import load_recipe, run_recipe
+    from envs.control.generate import GenConfig, generate
+
+    data, _ = generate(GenConfig(episodes=10, episode_steps=20), tmp_path / "data", progress=False)
+    recipe_file = tmp_path / "r.yaml"
+    stage = _config(
+        agent="iql",
+        agent_config={"actor_hidden": [16], "critic_hidden": [16], "batch_size": 16},
+        generate=None,
+        dataset_path=str(data),
+        offline_steps=4,
+        eval_interval=4,
+    )
+    recipe_file.write_text(
+        yaml.safe_dump(
+            {
+                "name": "ctl",
+                "stages": [
+                    {
+                        "name": "iql",
+                        "type": "control_train",
+                        "control_train": stage.model_dump(exclude_defaults=True),
+                    }
+                ],
+            }
+        )
+    )
+    artifacts = run_recipe(load_recipe(recipe_file), tmp_path / "run")
+    assert json.loads((tmp_path / "run" / artifacts["iql.control_results"]).read_text())["agent"] == "iql"
+
+
+def test_config_errors_are_clear():
+    with pytest.raises(ValidationError, match="dataset_path"):
+        Config()
+    with pytest.raises(ValidationError, match="tasks must be in 1..5"):
+        _config(tasks=[0, 6])
+    with pytest.raises(ValidationError, match="unknown fql settings"):
+        _config(agent_config={"lrr": 1})
+    with pytest.raises(ValidationError, match="cannot fine-tune online"):
+        _config(agent="rebrac", agent_config={}, online_steps=5)
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        Config(dataset_path="x.npz", stepz=3)
+
+
+@pytest.mark.parametrize("recipe", sorted((Path(__file__).parents[3] / "recipes").glob("*.yaml")))
+def test_shipped_control_recipes_validate(recipe):
+    if not recipe.name.startswith(("fql_", "iql_", "rebrac_")):
+        pytest.skip("not a control recipe")
+    from agent_rl.recipe import load_recipe
+
+    assert load_recipe(recipe).stages[0].type == "control_train"
