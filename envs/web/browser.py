@@ -12,6 +12,7 @@ If the browser dies, `ensure_browser()` relaunches it on the next episode.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import shutil
@@ -57,7 +58,15 @@ class BrowserHost:
         """Run a coroutine on the browser loop and wait for its result in the calling thread."""
         if threading.current_thread() is self._thread:
             raise RuntimeError("BrowserHost.run called from the browser loop itself; await the coroutine")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(f"the browser did not answer within {timeout:.0f} s") from None
+
+    def connected(self) -> bool:
+        return self._browser is not None and self._browser.is_connected()
 
     async def ensure_browser(self) -> Browser:
         """The live browser, launched (or relaunched after a crash) on demand; call on the loop."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class WebEnvConfig:
     history: int = 3  # past actions shown in the prompt (PAE shows 3)
     evaluate: bool = True  # score the episode with the WebArena evaluators when it ends
     allowed_origins: list[str] = field(default_factory=list)
+    prewarm: bool = True  # make the next episode's context while this one runs
     auth_dir: str | None = None  # folder of storage-state files; a task's storage_state is looked up by name
 
 
@@ -127,6 +129,7 @@ class WebEnv(gym.Env):
         self._nav_started = 0
         self._nav_settled = 0
         self._changed: asyncio.Event | None = None
+        self._spare: asyncio.Future | None = None
         self._capture: Capture | None = None
         self._obs: dict[str, Any] = {}
         self.history: list[dict[str, Any]] = []
@@ -162,9 +165,9 @@ class WebEnv(gym.Env):
         self.history, self.answer, self._invalid, self._steps = [], None, 0, 0
         self._done = False
         try:
-            self._host.run(self._open(start_urls, task))
+            self._host.run(self._open(start_urls, task), timeout=self._call_timeout() * len(start_urls))
             obs = self._observe("")
-        except BrowserCrashed as err:
+        except (BrowserCrashed, TimeoutError) as err:
             raise RuntimeError(f"browser crashed while opening task {task.get('task_id')!r}: {err}") from err
         return obs, {"task_id": task.get("task_id"), "url": obs["url"]}
 
@@ -181,13 +184,15 @@ class WebEnv(gym.Env):
             error = str(err)
         terminated, truncated, early_stop = False, False, ""
         try:
-            if parsed is not None and parsed.kind == "stop":
+            if parsed is not None and parsed.kind == "stop":  # the page is as last observed
                 self.answer = parsed.text
                 terminated = True
-            elif parsed is not None:
-                error = self._host.run(self._execute(parsed), timeout=self._call_timeout())
-            obs = self._observe(error)
-        except BrowserCrashed as err:
+                obs = dict(self._obs, error="", step=self._steps)
+            else:
+                if parsed is not None:
+                    error = self._host.run(self._execute(parsed), timeout=self._call_timeout())
+                obs = self._observe(error)
+        except (BrowserCrashed, TimeoutError) as err:
             self._done = True
             obs = dict(self._obs, error=f"browser crashed: {err}")
             info.update(error=f"browser crashed: {err}", latency_s=time.perf_counter() - started)
@@ -220,6 +225,8 @@ class WebEnv(gym.Env):
         return None if shot is None else __import__("numpy").asarray(shot)
 
     def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._host.run(self._drop_spare(), timeout=30)
         if self._context is not None:
             with contextlib.suppress(Exception):  # a crashed browser has already dropped the context
                 self._host.run(self._context.close(), timeout=30)
@@ -235,6 +242,48 @@ class WebEnv(gym.Env):
     def _call_timeout(self) -> float:
         return self.config.navigation_timeout_s + self.config.settle_timeout_s + 30
 
+    async def _new_context(self) -> tuple[BrowserContext, Page]:
+        """A blank context with one page: starting its renderer is the slow part of a reset."""
+        browser = await self._host.ensure_browser()
+        width, height = self.config.viewport
+        context = await browser.new_context(viewport={"width": width, "height": height})
+        return context, await context.new_page()
+
+    async def _take_context(self) -> tuple[BrowserContext, Page]:
+        """The context made ahead during the last episode if it is still usable, else a new one."""
+        spare, self._spare = self._spare, None
+        if spare is not None and not spare.done() and not self._host.connected():
+            spare.cancel()  # Playwright never settles a call that was pending when the browser died
+        elif spare is not None:
+            try:
+                context, page = await asyncio.wait_for(spare, self.config.navigation_timeout_s)
+                if context.browser is not None and context.browser.is_connected() and not page.is_closed():
+                    return context, page
+            except Exception:  # made before a browser crash: make another
+                pass
+        return await self._new_context()
+
+    async def _drop_spare(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is not None and not spare.done():
+            spare.cancel()
+        elif spare is not None:
+            with contextlib.suppress(Exception):
+                context, _ = await spare
+                await context.close()
+
+    async def _sign_in(self, context: BrowserContext, task: dict[str, Any]) -> None:
+        """Apply the task's storage state (cookies, localStorage) and geolocation to a blank context."""
+        if task.get("storage_state"):
+            state = json.loads(Path(self._storage_state(task)).read_text())
+            if state.get("cookies"):
+                await context.add_cookies(state["cookies"])
+            for entry in state.get("origins", []):
+                await context.add_init_script(script=f"({_LOCAL_STORAGE_JS})({json.dumps(entry)})")
+        if task.get("geolocation"):
+            await context.grant_permissions(["geolocation"])
+            await context.set_geolocation(task["geolocation"])
+
     async def _open(self, start_urls: list[str], task: dict[str, Any]) -> None:
         old = self._context
         self._context, self._page, self._cdp = None, None, {}
@@ -242,15 +291,7 @@ class WebEnv(gym.Env):
             with contextlib.suppress(PlaywrightError):
                 await old.close()
         try:
-            browser = await self._host.ensure_browser()
-            width, height = self.config.viewport
-            kwargs: dict[str, Any] = {"viewport": {"width": width, "height": height}}
-            if task.get("storage_state"):
-                kwargs["storage_state"] = self._storage_state(task)
-            if task.get("geolocation"):
-                kwargs["geolocation"] = task["geolocation"]
-                kwargs["permissions"] = ["geolocation"]
-            context = await browser.new_context(**kwargs)
+            context, first_page = await self._take_context()
         except PlaywrightError as err:
             raise self._crash_or(err, UserError(f"cannot open a browser context: {err}")) from err
         self._context = context
@@ -258,13 +299,15 @@ class WebEnv(gym.Env):
         self._inflight, self._blocked, self._allow_all = set(), [], False
         context.set_default_navigation_timeout(self.config.navigation_timeout_s * 1000)
         context.set_default_timeout(self.config.navigation_timeout_s * 1000)
+        await self._sign_in(context, task)
         await context.route("**/*", self._route)
         context.on("request", self._on_request)
         context.on("requestfinished", self._on_request_done)
         context.on("requestfailed", self._on_request_done)
         context.on("page", self._on_page)
-        for url in start_urls:
-            page = await context.new_page()
+        self._on_page(first_page)
+        for index, url in enumerate(start_urls):
+            page = first_page if index == 0 else await context.new_page()
             self._page = self._page or page
             try:
                 await page.goto(url, wait_until="load")
@@ -272,6 +315,8 @@ class WebEnv(gym.Env):
                 raise self._crash_or(err, UserError(self._unreachable(url, err))) from err
         await self._page.bring_to_front()
         await self._settle(self._page, self._nav_started)
+        if self.config.prewarm:
+            self._spare = asyncio.ensure_future(self._new_context())
 
     def _storage_state(self, task: dict[str, Any]) -> str:
         path = Path(task["storage_state"])
@@ -433,7 +478,7 @@ class WebEnv(gym.Env):
             await page.mouse.click(cx, cy)
             if kind == "type":
                 await page.evaluate(_CLEAR_FOCUSED_JS)
-                await page.keyboard.type(action.text)
+                await page.keyboard.insert_text(action.text)  # one input event, not a round trip per key
                 if action.enter:
                     await page.keyboard.press("Enter")
             return ""
@@ -497,6 +542,7 @@ class WebEnv(gym.Env):
             "active_tab": tabs.index(self._page.url) if self._page.url in tabs else 0,
             "axtree": shot.tree,
             "elements": [e.as_dict() for e in shot.elements],
+            "nodes": shot.nodes,
             "screenshot": shot.screenshot,
             "som": shot.som,
             "error": error,
@@ -583,6 +629,10 @@ _BOX_JS = """function() {
   if (this.nodeType === 3) { const g = document.createRange(); g.selectNodeContents(this); r = g.getBoundingClientRect(); }
   else { r = this.getBoundingClientRect(); }
   return [r.x, r.y, r.width, r.height];
+}"""
+
+_LOCAL_STORAGE_JS = """entry => {
+  if (location.origin === entry.origin) for (const item of entry.localStorage || []) localStorage.setItem(item.name, item.value);
 }"""
 
 _CLEAR_FOCUSED_JS = """() => {

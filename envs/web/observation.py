@@ -79,6 +79,7 @@ class Capture:
     tree: str
     node_ids: dict[int, int]  # our id -> CDP backendDOMNodeId
     elements: list[Element]  # the labelled (interactive, on-screen) elements
+    nodes: list[tuple[int, str, str]]  # (id, role, name) of every line of the tree, in order
     png: bytes | None = None
     screenshot: Image.Image | None = None
     som: Image.Image | None = None
@@ -118,13 +119,14 @@ def render_tree(
     boxes: dict[int, tuple[float, float, float, float]],
     tags: dict[int, str],
     viewport: tuple[int, int],
-) -> tuple[str, dict[int, int], list[Element]]:
+) -> tuple[str, dict[int, int], list[Element], list[tuple[int, str, str]]]:
     """Render AX nodes as `[id] role 'name' props` lines, indented by depth, and collect labelled elements."""
     by_id = {n["nodeId"]: n for n in nodes}
     roots = [n for n in nodes if not n.get("parentId") or n["parentId"] not in by_id]
     lines: list[str] = []
     node_ids: dict[int, int] = {}
     elements: list[Element] = []
+    shown: list[tuple[int, str, str]] = []
     width, height = viewport
 
     def visit(node: dict[str, Any], depth: int, parent_name: str) -> None:
@@ -138,6 +140,7 @@ def render_tree(
         if not hidden and backend is not None:
             element_id = len(node_ids) + 1
             node_ids[element_id] = backend
+            shown.append((element_id, role, name))
             props = []
             value = _value(node.get("value"))
             if value not in (None, "") and role not in ("link",):
@@ -160,7 +163,7 @@ def render_tree(
 
     for root in roots:
         visit(root, 0, "")
-    return "\n".join(lines), node_ids, elements
+    return "\n".join(lines), node_ids, elements, shown
 
 
 def draw_marks(image: Image.Image, elements: list[Element]) -> Image.Image:
@@ -193,7 +196,7 @@ async def capture(page: Page, cdp: CDPSession, screenshots: bool) -> Capture:
         jobs.append(page.screenshot(type="png"))
     results = await asyncio.gather(*jobs)
     boxes, tags = _node_boxes(results[1])
-    tree, node_ids, elements = render_tree(
+    tree, node_ids, elements, shown = render_tree(
         results[0]["nodes"], boxes, tags, (viewport["width"], viewport["height"])
     )
-    return Capture(tree, node_ids, elements, png=results[2] if screenshots else None)
+    return Capture(tree, node_ids, elements, shown, png=results[2] if screenshots else None)

@@ -124,12 +124,6 @@ def check_reachable(urls: dict[str, str], needed: set[str], timeout: float = 10.
             raise UserError(f"site {var} at {url} is unreachable ({err}); start it or fix {var}") from err
 
 
-def _oracle_factory() -> Any:
-    from envs.web import oracles
-
-    return oracles.make_oracle
-
-
 class ModelAgent:
     """A model behind a generation backend; one call at a time, since backends are not thread-safe."""
 
@@ -171,7 +165,11 @@ def evaluate(args: argparse.Namespace) -> int:
             auth_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agent-rl-auth-")))
             sites.write_storage_states(auth_dir)
             tasks = load_bundled_tasks(urls)
-            reset_site = sites.reset
+
+            def reset_site(site: str) -> None:
+                if site != "homepage":
+                    sites.reset(site)
+
             print(f"bundled sites: {', '.join(f'{k}={v}' for k, v in sites.urls.items())}", file=sys.stderr)
         else:
             urls = site_urls(_flag_urls(args), env=None if args.sites_from_env else {})
@@ -184,10 +182,10 @@ def evaluate(args: argparse.Namespace) -> int:
         check_reachable(urls, {SITE_VARS[s] for t in tasks for s in t.sites if s in SITE_VARS})
         judge = _backend(args.backend, args.judge) if args.judge else None
         if args.agent == "oracle":
-            make_oracle = _oracle_factory()
+            from evaluator.webarena.scripted import oracle_agent
 
             def make_agent(task: Any) -> Agent:
-                return make_oracle(task, urls)
+                return oracle_agent(task, urls)
         else:
             agent = ModelAgent(_backend(args.backend, args.agent), args.max_new_tokens)
 

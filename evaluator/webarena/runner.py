@@ -2,8 +2,8 @@
 
 Tasks run in two phases so parallel episodes never corrupt each other's site state:
 1. read-only tasks (no `require_reset`) in parallel, on freshly reset sites;
-2. tasks that change a site (`require_reset`): one lane per set of sites, lanes in parallel, and inside a lane
-   one task at a time, each after a reset of its sites.
+2. tasks that change a site (`require_reset`): lanes that share no site (nor a site's database) run in
+   parallel; inside a lane one task at a time, each after a reset of its sites.
 Each finished episode is appended to results.jsonl at once, so a crash loses nothing finished; a rerun with
 the same output folder skips the tasks already there.
 """
@@ -41,6 +41,31 @@ class RunSettings:
     env: WebEnvConfig = field(default_factory=WebEnvConfig)
     judge: Any = None
     save_screenshots: bool = True
+
+
+# Sites that share one database: the shop's admin and storefront (Magento's, and the bundled shop's).
+SHARED_STATE = {"shopping_admin": "shopping"}
+
+
+def reset_lanes(tasks: list[Any]) -> list[list[Any]]:
+    """Group state-changing tasks so that no two lanes touch the same site; order is kept inside a lane."""
+    parent: dict[str, str] = {}
+
+    def find(site: str) -> str:
+        site = SHARED_STATE.get(site, site)
+        parent.setdefault(site, site)
+        while parent[site] != site:
+            site = parent[site]
+        return site
+
+    for task in tasks:
+        first, *rest = [find(s) for s in task.sites]
+        for other in rest:
+            parent[other] = first
+    lanes: dict[str, list[Any]] = defaultdict(list)
+    for task in tasks:
+        lanes[find(task.sites[0])].append(task)
+    return list(lanes.values())
 
 
 def _task_key(task: Any) -> str:
@@ -90,17 +115,14 @@ class EpisodeRunner:
             for site in sorted({s for t in todo for s in t.sites}):
                 self.reset_site(site)
         readonly = [t for t in todo if not t.require_reset]
-        lanes: dict[tuple[str, ...], list[Any]] = defaultdict(list)
-        for task in todo:
-            if task.require_reset:
-                lanes[tuple(sorted(task.sites))].append(task)
+        lanes = reset_lanes([t for t in todo if t.require_reset])
         with tqdm(total=len(todo), desc="webarena eval", unit="task") as bar:
             with ThreadPoolExecutor(max(1, self.settings.parallel)) as pool:
                 for _ in pool.map(lambda t: self._run_and_record(t, bar), readonly):
                     pass
             with ThreadPoolExecutor(max(1, min(self.settings.parallel, len(lanes) or 1))) as pool:
                 for _ in pool.map(
-                    lambda lane: [self._run_and_record(t, bar, reset=True) for t in lane], lanes.values()
+                    lambda lane: [self._run_and_record(t, bar, reset=True) for t in lane], lanes
                 ):
                     pass
         for env in self._envs:
