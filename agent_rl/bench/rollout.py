@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             model = getattr(args, "model", None) or build_tiny_text_model(Path(tmp) / "model", seed=seed)
-            backend = TransformersBackend(model, device="cpu", max_batch_size=episodes)
+            backend = TransformersBackend(model, device="cpu")
             settings = EvalSettings(episodes=episodes, seed=seed, max_attempts=max_attempts)
             specs = episode_specs(settings)
             params = SamplingParams(max_new_tokens=max_new_tokens, temperature=1.0, seed=seed)
