@@ -165,9 +165,9 @@ def write_result(result: dict[str, Any], json_path: Path) -> None:
 
 
 def _claim_folder(out_dir: Path, record: dict[str, Any]) -> None:
-    """Remember the settings of the episodes in `out_dir`; refuse to resume them under other settings."""
+    """Remember the settings of the episodes in `out_dir`; refuse to add to stored episodes under others."""
     path = out_dir / SETTINGS_FILE
-    if path.exists():
+    if path.exists() and len(EpisodeStore(out_dir)):
         before = json.loads(path.read_text())
         if before != record:
             changed = sorted(k for k in set(before) | set(record) if before.get(k) != record.get(k))
@@ -176,7 +176,7 @@ def _claim_folder(out_dir: Path, record: dict[str, Any]) -> None:
                 "pass another --out or delete that folder"
             )
         return
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)  # new, or nothing stored yet: (re)claim it
     path.write_text(json.dumps(record, indent=2) + "\n")
 
 
@@ -206,6 +206,8 @@ def evaluate_generalpoints(
     out_dir = Path(out_dir)
     backend = _as_backend(backend_or_model, batch_size)
     model = str(getattr(backend, "revision", "") or backend.name)
+    if modality == "vision" and hasattr(backend, "processor") and backend.processor is None:
+        raise UserError(f"model {model!r} takes no images: pass a vision model for --modality vision")
     _claim_folder(out_dir, {"model": model, **asdict(settings)})
     store = EpisodeStore(out_dir)
     specs = episode_specs(settings)

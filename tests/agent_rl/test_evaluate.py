@@ -41,6 +41,8 @@ def test_summary_counts_success_by_attempt_and_recognition():
 def test_eval_command_writes_json_markdown_and_resumes(tiny_text_model, tmp_path, capsys):
     out = tmp_path / "id.json"
     argv = ["eval", "generalpoints", "--model", str(tiny_text_model), "--out", str(out), *QUICK]
+    (tmp_path / "id_episodes").mkdir()
+    (tmp_path / "id_episodes" / "settings.json").write_text('{"model": "other"}')  # no episodes to protect
     assert cli_main(argv) == 0
     result = json.loads(out.read_text())
     assert result["episodes"] == 4 and 0 <= result["success_rate"] <= 1
@@ -117,3 +119,11 @@ def test_bad_arguments_give_one_line_errors(extra, message, tmp_path, capsys):
     assert cli_main(["eval", "generalpoints", *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_text_model_with_vision_modality_is_refused_before_any_episode(tiny_text_model, tmp_path, capsys):
+    out = tmp_path / "v.json"
+    argv = ["eval", "generalpoints", "--model", str(tiny_text_model), "--out", str(out), *QUICK]
+    assert cli_main([*argv, "--modality", "vision"]) == 2
+    assert "takes no images" in capsys.readouterr().err
+    assert not (tmp_path / "v_episodes" / "settings.json").exists()
