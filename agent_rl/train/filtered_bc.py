@@ -65,7 +65,11 @@ def select_shortest_successes(episodes: list[Episode], keep_percentile: float) -
 
 def update_replay(folder: Path, previous: Path | None, new: list[Episode], size: int) -> list[Episode]:
     """Write the buffer (previous episodes, then the new ones, newest `size` kept) as a store in `folder`."""
-    old = EpisodeStore(previous).read() if previous is not None and previous.exists() else []
+    old = []
+    if previous is not None and previous.exists():
+        previous_store = EpisodeStore(previous)
+        old = previous_store.read()
+        previous_store.open_images(old)  # copied into the new buffer's own folder below
     buffer = (old + new)[-size:]
     if folder.exists():
         shutil.rmtree(folder)
@@ -73,14 +77,6 @@ def update_replay(folder: Path, previous: Path | None, new: list[Episode], size:
     for episode in buffer:
         store.append(episode)
     return store.read()  # images now point into the buffer's own folder
-
-
-def _open_images(episodes: list[Episode], store: EpisodeStore) -> None:
-    from PIL import Image
-
-    for episode in episodes:
-        for turn in episode.turns:
-            turn.images = [Image.open(store.image_path(p)) if isinstance(p, str) else p for p in turn.images]
 
 
 def fill_token_ids(episodes: list[Episode], tokenizer) -> None:
@@ -140,14 +136,14 @@ def train_turns(
 def run(config: Config, ctx) -> dict[str, str]:
     episodes_store = EpisodeStore(ctx.path("episodes"))
     episodes = episodes_store.read()
-    _open_images(episodes, episodes_store)
+    episodes_store.open_images(episodes)
     kept = select_shortest_successes(episodes, config.keep_percentile)
     previous = ctx.path("replay") if "replay" in ctx.artifacts else None
     replay_dir = ctx.stage_dir / "replay"
     buffer = update_replay(replay_dir, previous, kept, config.replay_size)
     rng = random.Random(ctx.seed)
     drawn = rng.sample(buffer, min(config.trajectories, len(buffer)))
-    _open_images(drawn, EpisodeStore(replay_dir))
+    EpisodeStore(replay_dir).open_images(drawn)
     record = {"episodes": len(episodes), "successes": sum(e.success for e in episodes), "kept": len(kept)}
     record |= {"replay": len(buffer), "drawn": len(drawn)}
     checkpoint = ctx.artifacts["model"]  # nothing succeeded yet: the policy stays as it was

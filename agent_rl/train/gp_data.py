@@ -45,7 +45,14 @@ class DataConfig(BaseModel):
     env: EnvOptions = EnvOptions()
     hands: int = 2000
     seed: int = 1_000_000  # hand seeds are seed, seed+1, ...: kept apart from evaluation seeds
-    answer: Literal["first", "random"] = "first"  # which solver solution: the first (canonical) or any
+    # which solver solution: the simplest (fewest parentheses, then shortest), the first in sorted order, or any
+    answer: Literal["simplest", "first", "random"] = "simplest"
+
+
+def choose_solution(solutions: list[str], how: str, rng: random.Random) -> str:
+    if how == "simplest":
+        return min(solutions, key=lambda s: (s.count("("), len(s), s))
+    return solutions[0] if how == "first" else rng.choice(solutions)
 
 
 def sft_rows(config: DataConfig) -> list[dict[str, Any]]:
@@ -58,7 +65,7 @@ def sft_rows(config: DataConfig) -> list[dict[str, Any]]:
     for i in tqdm(range(config.hands), desc="SFT data", leave=False):
         obs, info = env.reset(seed=config.seed + i)
         solutions = info["solutions"]
-        formula = solutions[0] if config.answer == "first" else pick.choice(solutions)
+        formula = choose_solution(solutions, config.answer, pick)
         answer = format_answer(info["cards"], info["numbers"], formula, config.env.target)
         row = {
             "prompt": obs["messages"],

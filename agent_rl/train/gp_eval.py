@@ -12,21 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_rl.backends.base import SamplingParams
-from agent_rl.train.episodes import deal_hands, play
-from agent_rl.train.gp_data import EnvOptions
-
 Setting = Literal["id", "rule_ood", "visual_ood"]
-EVAL_SEED = 0  # evaluation hands come from seeds 0.., training hands from DataConfig.seed (1e6) on
-
-
-def setting_env(setting: str, modality: str, max_attempts: int = 5) -> EnvOptions:
-    return EnvOptions(
-        modality=modality,  # type: ignore[arg-type]
-        rule="ood" if setting == "rule_ood" else "id",
-        suits="red" if setting == "visual_ood" else "black",
-        max_attempts=max_attempts,
-    )
+EVAL_SEED = 0  # the evaluation sets of proposer.cards (their own stream, apart from training hands)
 
 
 class Config(BaseModel):
@@ -42,43 +29,35 @@ class Config(BaseModel):
     seed: int = EVAL_SEED
 
 
-def evaluate_model(model: Any, config: Config, store_dir: Path | None = None) -> dict[str, dict[str, float]]:
-    """Per setting: success rate, mean episode reward, mean attempts and (vision) recognition accuracy.
+def evaluate_model(model: Any, config: Config, out_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per setting, the summary of `agent_rl.evaluate.evaluate_generalpoints` (success rate, mean reward,
+    recognition accuracy for vision, ...) on the setting's fixed evaluation hands; episodes under `out_dir`.
 
-    `model` is a folder, hub id or a ready backend (anything with `generate`).
+    `model` is a folder, hub id or a ready backend. Loaded once for all settings.
     """
     from agent_rl.backends.transformers_backend import TransformersBackend
+    from agent_rl.evaluate import evaluate_generalpoints
 
     backend = (
         model
         if hasattr(model, "generate")
         else TransformersBackend(str(model), max_batch_size=config.batch_size)
     )
-    params = SamplingParams(
-        max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=config.seed
-    )
-    results: dict[str, dict[str, float]] = {}
-    for setting in config.settings:
-        env = setting_env(setting, config.modality, config.max_attempts)
-        hands = deal_hands(env, config.episodes, config.seed)
-        store = store_dir / f"{setting}.jsonl" if store_dir is not None else None
-        episodes = play(backend, env, hands, params, store=store, task_info={"setting": setting})
-        results[setting] = summarise(episodes)
-    return results
-
-
-def summarise(episodes) -> dict[str, float]:
-    n = max(1, len(episodes))
-    recognised = [t.info.get("recognition_correct") for e in episodes for t in e.turns]
-    recognised = [r for r in recognised if r is not None]
-    first = [e.turns[0].info.get("success", False) for e in episodes if e.turns]
     return {
-        "success_rate": sum(e.success for e in episodes) / n,
-        "first_attempt_success": sum(first) / n,
-        "mean_reward": sum(e.total_reward for e in episodes) / n,
-        "mean_attempts": sum(len(e.turns) for e in episodes) / n,
-        "recognition_accuracy": sum(recognised) / len(recognised) if recognised else float("nan"),
-        "episodes": len(episodes),
+        setting: evaluate_generalpoints(
+            backend,
+            out_dir=Path(out_dir) / setting,
+            variant=setting,
+            modality=config.modality,
+            episodes=config.episodes,
+            seed=config.seed,
+            max_attempts=config.max_attempts,
+            temperature=config.temperature,
+            max_new_tokens=config.max_new_tokens,
+            batch_size=config.batch_size,
+            progress=False,
+        )
+        for setting in config.settings
     }
 
 
@@ -87,7 +66,9 @@ def run(config: Config, ctx) -> dict[str, str]:
     source = ctx.resolve("checkpoint") if "checkpoint" in ctx.artifacts else ctx.resolve("model")
     results = evaluate_model(source, config, ctx.stage_dir / "episodes")
     for setting, metrics in results.items():
-        ctx.logger.log({"setting": setting, **metrics})
+        ctx.logger.log(
+            {"setting": setting, **{k: v for k, v in metrics.items() if isinstance(v, (int, float))}}
+        )
     out = ctx.stage_dir / "results.json"
     out.write_text(json.dumps({"model": source, "results": results}, indent=2))
     return {"results": ctx.rel(out)}

@@ -143,8 +143,12 @@ class RLTrainer:
     @torch.no_grad()
     def score(self, samples: list[TurnSample]) -> list[float]:
         """Fill old (and reference) log-probs of every sample; return prompt values (0 without a value head)."""
-        self.policy.eval()
         values: list[float] = []
+        if not self._needs_old_logprobs(
+            samples
+        ):  # one pass over the data: the update's own detached log-probs
+            return [0.0] * len(samples)
+        self.policy.eval()
         for chunk, batch in self._batches(samples, self.config.micro_batch_size):
             logprobs, prompt_values = forward_logprobs(self.policy, batch, self.config.temperature)
             ref = (
@@ -160,6 +164,11 @@ class RLTrainer:
                 values.append(s.old_value)
         self.policy.train()
         return values
+
+    def _needs_old_logprobs(self, samples: list[TurnSample]) -> bool:
+        cfg = self.config
+        one_pass = cfg.epochs == 1 and len(samples) <= cfg.minibatch_size
+        return not one_pass or self.reference is not None or cfg.advantage == "gae"
 
     def _aligned(self, chunk: list[TurnSample], batch: dict[str, torch.Tensor], attr: str) -> torch.Tensor:
         out = torch.zeros_like(batch["response_mask"])
@@ -198,7 +207,8 @@ class RLTrainer:
         device = self.accelerator.device
         mask = batch["response_mask"]
         logprobs, values = forward_logprobs(self.policy, batch, cfg.temperature)
-        old = self._aligned(chunk, batch, "old_logprobs").to(device)
+        on_policy = chunk[0].old_logprobs is None
+        old = logprobs.detach() if on_policy else self._aligned(chunk, batch, "old_logprobs").to(device)
         advantages = torch.tensor([s.advantage for s in chunk], device=device, dtype=torch.float32)
         loss, stats = clipped_pg_loss(
             logprobs, old, advantages.unsqueeze(1).expand_as(logprobs), mask, cfg.clip
@@ -246,15 +256,21 @@ def encode_turns(episodes: list[Episode], processor: Any) -> tuple[list[TurnSamp
     samples, where = [], []
     for e, episode in enumerate(episodes):
         for t, turn in enumerate(episode.turns):
-            if not turn.response_token_ids:
-                continue
+            if not turn.response_token_ids or not turn.info.get("graded", True):
+                continue  # nothing sampled, or the env's ungraded closing step (its reward still counts)
             extra = {}
             if turn.images and processor is not None:  # the VLM needs the pixels again
-                extra = dict(processor.image_processor(images=turn.images, return_tensors="pt"))
+                extra = dict(processor.image_processor(images=_open(turn.images), return_tensors="pt"))
             prompt = list(turn.prompt_token_ids or [])
             samples.append(TurnSample(prompt + list(turn.response_token_ids), len(prompt), extra=extra))
             where.append((e, t))
     return samples, where
+
+
+def _open(images: list[Any]) -> list[Any]:
+    from PIL import Image
+
+    return [Image.open(i).convert("RGB") if isinstance(i, (str, Path)) else i for i in images]
 
 
 def rl_iteration(
@@ -263,13 +279,14 @@ def rl_iteration(
     hands: list[Hand],
     params: SamplingParams,
     rng: random.Random,
-    store: Path | None = None,
+    store_dir: Path,
+    prefix: str = "episode",
 ) -> dict[str, float]:
     """Roll out a group per hand, score, compute turn-level advantages, update. Returns metrics and timings."""
     cfg = trainer.config
     started = time.perf_counter()
     grouped = [hand for hand in hands for _ in range(cfg.group_size)]
-    episodes = play(backend, cfg.env, grouped, params, store=store)
+    episodes = play(backend, cfg.env, grouped, params, store_dir, prefix)
     rolled = time.perf_counter()
     samples, where = encode_turns(episodes, trainer.processor)
     values = trainer.score(samples)
@@ -346,10 +363,10 @@ def run(config: Config, ctx) -> dict[str, str]:
             config.hands_per_iter,
             seed=RL_HAND_SEED + 10_000 * ctx.seed + it * config.hands_per_iter,
         )
-        store = episodes_dir / f"iter-{it:04d}.jsonl"
-        if store.exists():  # episodes of an iteration cut short: kept beside, this iteration is played again
-            store.rename(store.with_suffix(f".interrupted-{int(time.time())}.jsonl"))
-        metrics = rl_iteration(trainer, backend, hands, sampling(config, ctx.seed * 100_003 + it), rng, store)
+        store = episodes_dir / f"iter-{it:04d}"  # an interrupted iteration reuses its finished episodes
+        metrics = rl_iteration(
+            trainer, backend, hands, sampling(config, ctx.seed * 100_003 + it), rng, store, f"it{it}"
+        )
         tokens += metrics["tokens"]
         ctx.logger.log({"iteration": it + 1, **metrics})
         progress.set_postfix(reward=f"{metrics['mean_reward']:.2f}", success=f"{metrics['success_rate']:.2f}")

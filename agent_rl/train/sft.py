@@ -256,3 +256,28 @@ def run(config: Config, ctx) -> dict[str, str]:
         "checkpoints": ctx.rel(ctx.stage_dir / "checkpoints.json"),
         "dataset": ctx.rel(dataset_dir),
     }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Launch SFT outside a recipe, e.g. on several processes:
+    `torchrun --nproc_per_node 2 -m agent_rl.train.sft --model DIR --out DIR --deepspeed zero2`."""
+    import argparse
+
+    from agent_rl.runlog import MetricsLogger
+
+    parser = argparse.ArgumentParser(prog="python -m agent_rl.train.sft")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--config", default="{}", help="the stage's settings as JSON, e.g. '{\"max_steps\": 2}'"
+    )
+    parser.add_argument("--deepspeed", default=None, help="zero2, zero3 or a DeepSpeed JSON file")
+    args = parser.parse_args(argv)
+    config = Config.model_validate({**json.loads(args.config), "deepspeed": args.deepspeed})
+    args.out.mkdir(parents=True, exist_ok=True)
+    dataset = build_sft_dataset(config.data, args.out / "dataset")
+    train_sft(args.model, dataset, config, args.out, args.out, MetricsLogger(args.out))
+
+
+if __name__ == "__main__":
+    main()

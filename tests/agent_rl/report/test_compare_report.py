@@ -1,0 +1,73 @@
+"""The compare report: plot and tables from branch curves; branches must share their init checkpoint."""
+
+import json
+
+import pytest
+
+from agent_rl.errors import UserError
+from agent_rl.recipe import StageContext
+from agent_rl.report import compare
+from agent_rl.report.figures import final_table, html_page, markdown_table, plot_success_vs_compute
+from agent_rl.runlog import MetricsLogger
+
+
+def point(flops, id_success, ood_success, recognition=0.5):
+    results = {
+        "id": {"success_rate": id_success, "recognition_accuracy": recognition},
+        "rule_ood": {"success_rate": ood_success, "recognition_accuracy": recognition},
+    }
+    return {"flops": flops, "step": 0, "results": results}
+
+
+CURVES = {
+    "SFT": [point(0, 0.10, 0.05), point(1e9, 0.30, 0.02)],
+    "RL": [point(0, 0.10, 0.05), point(3e9, 0.25, 0.08, recognition=0.75)],
+}
+
+
+def test_table_has_final_numbers_and_change_from_init():
+    rows = final_table(CURVES, ["id", "rule_ood"], vision=True)
+    assert rows[0] == ["metric", "init", "SFT (final, change)", "RL (final, change)"]
+    assert rows[1][1:] == ["10.0", "30.0 (+20.0)", "25.0 (+15.0)"]
+    assert rows[2][1:] == ["5.0", "2.0 (-3.0)", "8.0 (+3.0)"]
+    assert rows[3][3] == "75.0 (+25.0)"  # recognition rows come with vision
+    assert rows[-1] == ["training compute (FLOPs)", "0", "1e+09", "3e+09"]
+    md = markdown_table(rows)
+    assert md.splitlines()[1].count("---") == 4 and "30.0 (+20.0)" in md
+    page = html_page("t", rows, "plot.png", ["a <note>"])
+    assert "<td>30.0 (+20.0)</td>" in page and "&lt;note&gt;" in page
+
+
+def test_plot_writes_one_panel_per_setting(tmp_path):
+    out = plot_success_vs_compute(CURVES, ["id", "rule_ood"], tmp_path / "p.png")
+    from PIL import Image
+
+    width, height = Image.open(out).size
+    assert width > 1.5 * height  # two panels side by side
+
+
+def test_compare_refuses_branches_from_different_inits(tmp_path):
+    for name, init in (("a", "model_a"), ("b", "model_b")):
+        (tmp_path / init).mkdir()
+        (tmp_path / f"{name}.json").write_text(
+            json.dumps(
+                {
+                    "init": init,
+                    "parameters": 1,
+                    "checkpoints": [{"step": 1, "path": init, "flops": 1.0, "tokens": 1}],
+                }
+            )
+        )
+    stage = tmp_path / "compare"
+    stage.mkdir()
+    ctx = StageContext(
+        tmp_path,
+        stage,
+        {"SFT": "a.json", "RL": "b.json"},
+        MetricsLogger(stage),
+        0,
+        False,
+        extra={"inputs": ["SFT", "RL"]},
+    )
+    with pytest.raises(UserError, match="different checkpoints"):
+        compare.run(compare.Config(), ctx)
