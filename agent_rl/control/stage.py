@@ -56,6 +56,7 @@ class Config(BaseModel):
     online_keep_offline_data: bool = True  # seed the online replay buffer with the offline dataset
     eval_interval: int = Field(100_000, ge=1)
     eval_episodes: int = Field(50, ge=1)
+    episode_steps: int | None = Field(None, ge=1)  # cap eval/online episodes (default: the env's limit)
     checkpoint_interval: int = Field(50_000, ge=1)
     log_interval: int = Field(1000, ge=1)
 
@@ -104,7 +105,7 @@ class TaskTrainer:
         self.dir.mkdir(parents=True, exist_ok=True)
         agent_cls, _ = AGENTS[config.agent]
         self.agent_config = build_config(config.agent, config.preset, config.env, config.agent_config)
-        self.eval_env = make_singletask_env(config.env, task)
+        self.eval_env = self._make_env()
         train, _ = load_datasets(config.env, dataset_file, task, env=self.eval_env)
         if getattr(agent_cls, "needs_next_actions", False):
             train = _with_next_actions(train)
@@ -122,6 +123,10 @@ class TaskTrainer:
         self.eval_logger = MetricsLogger(ctx.stage_dir, name="eval")  # eval.csv / eval.jsonl, all tasks
         if ctx.resume and self.checkpoint.exists():
             self._load()
+
+    def _make_env(self):
+        limit = {"max_episode_steps": self.config.episode_steps} if self.config.episode_steps else {}
+        return make_singletask_env(self.config.env, self.task, **limit)
 
     @property
     def total_steps(self) -> int:
@@ -189,7 +194,7 @@ class TaskTrainer:
                 if env is None:
                     if self.step == cfg.offline_steps:
                         self.buffer = self._online_buffer()
-                    env = make_singletask_env(cfg.env, self.task)
+                    env = self._make_env()
                     obs, _ = env.reset(seed=cfg.offline_steps + self.step + self.ctx.seed)
                 action = self.agent.act(obs)
                 next_obs, reward, terminated, truncated, _ = env.step(action)

@@ -9,7 +9,7 @@ from envs.control.datasets import ACTION_CLIP, load_datasets
 from envs.control.generate import GenConfig, generate
 from envs.control.ogbench_envs import DatasetName
 
-CFG = dict(dataset="cube-single-play-v0", episodes=10, episode_steps=40, chunk_episodes=4, seed=3)
+CFG = dict(dataset="cube-single-play-v0", episodes=10, episode_steps=20, chunk_episodes=4, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +23,12 @@ def test_files_have_the_official_keys_dtypes_and_shapes(generated):
     assert train_path.name == "cube-single-play-v0.npz" and val_path.name == "cube-single-play-v0-val.npz"
     train, val = np.load(train_path), np.load(val_path)
     assert sorted(train.files) == ["actions", "observations", "qpos", "qvel", "terminals"]
-    assert train["observations"].shape == (400, 28) and train["observations"].dtype == np.float32
-    assert train["actions"].shape == (400, 5) and train["actions"].dtype == np.float32
-    assert train["terminals"].dtype == bool and train["qpos"].shape == (400, 21)
-    assert val["observations"].shape == (40, 28)  # episodes // 10 validation episodes
+    assert train["observations"].shape == (200, 28) and train["observations"].dtype == np.float32
+    assert train["actions"].shape == (200, 5) and train["actions"].dtype == np.float32
+    assert train["terminals"].dtype == bool and train["qpos"].shape == (200, 21)
+    assert val["observations"].shape == (20, 28)  # episodes // 10 validation episodes
     # terminals mark the last step of each episode, as in OGBench's files
-    assert np.flatnonzero(train["terminals"]).tolist() == [39 + 40 * i for i in range(10)]
+    assert np.flatnonzero(train["terminals"]).tolist() == [19 + 20 * i for i in range(10)]
     assert np.abs(train["actions"]).max() <= 1.0 and np.abs(train["actions"]).max() > 0.05
 
 
@@ -48,12 +48,13 @@ def test_loader_matches_ogbench_and_relabels_single_task_rewards(generated):
     for key in ("observations", "next_observations", "terminals", "rewards", "masks"):
         np.testing.assert_array_equal(train[key], ref_train[key])
     np.testing.assert_array_equal(train["actions"], np.clip(ref_train["actions"], -ACTION_CLIP, ACTION_CLIP))
-    assert len(val["observations"]) == len(ref_val["observations"]) == 39
-    # next_observations shift within an episode: 39 transitions per 40-step episode
-    assert len(train["observations"]) == 390
+    assert len(val["observations"]) == len(ref_val["observations"]) == 19
+    # next_observations shift within an episode: 19 transitions per 20-step episode
+    assert len(train["observations"]) == 190
     raw = np.load(train_path)["observations"]
     np.testing.assert_array_equal(train["next_observations"][0], raw[1])
-    assert train["terminals"][38] == 1.0 and train["terminals"][:38].sum() == 0
+    np.testing.assert_array_equal(train["observations"][19], raw[20])  # the second episode starts fresh
+    assert train["terminals"][18] == 1.0 and train["terminals"][:18].sum() == 0
     # cube-single has one subtask: reward is 0 or -1 and the mask is 0 exactly when it is done
     assert set(np.unique(train["rewards"])) <= {-1.0, 0.0}
     np.testing.assert_array_equal(train["masks"], (train["rewards"] != 0).astype(np.float32))
@@ -101,3 +102,27 @@ def test_generation_rejects_what_it_cannot_make(tmp_path):
             tmp_path,
             progress=False,
         )
+
+
+def test_gen_data_command_writes_both_splits(tmp_path, capsys):
+    from agent_rl.cli import main
+
+    code = main(
+        [
+            "control",
+            "gen-data",
+            "--env",
+            "puzzle-3x3-noisy-v0",
+            "--episodes",
+            "10",
+            "--episode-steps",
+            "5",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0 and "wrote" in capsys.readouterr().out
+    train = np.load(tmp_path / "puzzle-3x3-noisy-v0.npz")
+    assert train["observations"].shape[0] == 50 and train["button_states"].dtype == np.int64
+    assert np.load(tmp_path / "puzzle-3x3-noisy-v0-val.npz")["observations"].shape[0] == 5
+    assert main(["control", "gen-data", "--env", "nope", "--episodes", "10", "--out", str(tmp_path)]) == 2
