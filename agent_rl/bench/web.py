@@ -92,19 +92,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from envs.web.sites.launcher import start_sites
 
     quick = getattr(args, "quick", False)
-    episodes = 2 if quick else getattr(args, "episodes", 16)
-    levels = [int(p) for p in str(getattr(args, "parallel", "1,4,8")).split(",") if p.strip()]
+    episodes = 1 if quick else getattr(args, "episodes", 16)
+    levels = (
+        [1, 2] if quick else [int(p) for p in str(getattr(args, "parallel", "1,4,8")).split(",") if p.strip()]
+    )
     host = BrowserHost()
     try:
         with start_sites() as sites:
             urls = [sites.urls[k] for k in ("shopping", "reddit", "wikipedia") if k in sites.urls]
-            _latencies(host, urls[:1], 1, True)  # warm-up: the browser launch and first page loads
-            full = _latencies(host, urls, max(episodes, 3), True)
-            text = _latencies(host, urls, max(episodes, 3), False)
+            if not quick:
+                _latencies(host, urls[:1], 1, True)  # warm-up: the browser launch and first page loads
+            full = _latencies(host, urls, 2 if quick else max(episodes, 3), True)
+            text = _latencies(host, urls, 1 if quick else max(episodes, 3), False)
             per_minute: dict[str, float] = {}
             steps_per_episode = 0.0
             for level in levels:
-                n = max(episodes, level) if quick else max(episodes, 2 * level)
+                n = level if quick else max(episodes, 2 * level)
                 rate, steps = _throughput(host, urls, n, level)
                 per_minute[str(level)] = round(rate, 2)
                 steps_per_episode = steps / n

@@ -61,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--auth-dir", type=Path, default=None, help="folder of storage-state files for login tasks"
     )
     ev.add_argument("--vision", action="store_true", help="give the model the set-of-marks screenshot")
+    ev.add_argument("--no-screenshots", action="store_true", help="text observations only; faster, no images")
     ev.add_argument("--max-new-tokens", type=int, default=256)
 
 
@@ -192,10 +193,22 @@ def evaluate(args: argparse.Namespace) -> int:
             def make_agent(task: Any) -> Agent:
                 return agent
 
+        if args.vision and args.no_screenshots:
+            raise UserError("--vision needs screenshots; drop --no-screenshots")
         config = WebEnvConfig(
-            max_steps=args.max_steps, vision=args.vision, auth_dir=str(auth_dir) if auth_dir else None
+            max_steps=args.max_steps,
+            vision=args.vision,
+            screenshots=not args.no_screenshots,
+            auth_dir=str(auth_dir) if auth_dir else None,
         )
-        settings = RunSettings(out_dir=args.out, urls=urls, parallel=args.parallel, env=config, judge=judge)
+        settings = RunSettings(
+            out_dir=args.out,
+            urls=urls,
+            parallel=args.parallel,
+            env=config,
+            judge=judge,
+            save_screenshots=not args.no_screenshots,
+        )
         rows = EpisodeRunner(settings, make_agent, reset_site).run(tasks)
     summary = summarise(rows)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
