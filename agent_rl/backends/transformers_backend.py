@@ -114,11 +114,7 @@ class TransformersBackend:
                 for start in range(0, len(order), self.max_batch_size):
                     chunk = order[start : start + self.max_batch_size]
                     if token_ids:
-                        inputs = self.tokenizer.pad(
-                            {"input_ids": [token_ids[i] for i in chunk]},
-                            padding_side="left",
-                            return_tensors="pt",
-                        )
+                        inputs = _left_pad([token_ids[i] for i in chunk], self._pad_id())
                     else:
                         inputs = self._processor_inputs(
                             [prompts[i] for i in chunk], [texts[i] for i in chunk]
@@ -142,6 +138,10 @@ class TransformersBackend:
             messages = [{**m, "content": _plain_text(m["content"])} for m in messages]
         templater = self.processor or self.tokenizer
         return templater.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    def _pad_id(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        return self.tokenizer.eos_token_id if pad is None else pad
 
     def _check(self, prompt: ChatPrompt) -> None:
         if prompt.images and self.processor is None:
@@ -168,8 +168,7 @@ class TransformersBackend:
 
         inputs = {k: v.to(self.model.device) for k, v in inputs.items()}
         recorder = _SampleAndRecord(params.temperature, params.top_p)
-        eos = self.tokenizer.eos_token_id
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else eos
+        eos, pad = self.tokenizer.eos_token_id, self._pad_id()
         sample = params.temperature > 0
         # Unset (None) fields would be filled from the checkpoint's generation_config: set every one that
         # shapes the distribution to its neutral value, since `recorder` does the sampling transforms.
@@ -223,6 +222,19 @@ class TransformersBackend:
                 if any(stop in self.tokenizer.decode(ids[:length]) for stop in stops):
                     return length, "stop"
         return len(ids), "length"
+
+
+def _left_pad(rows: list[list[int]], pad_id: int) -> dict[str, Any]:
+    """`input_ids` and `attention_mask` tensors, each row right-aligned (tokenizer.pad is slow on lists)."""
+    import torch
+
+    width = max(len(row) for row in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, row in enumerate(rows):
+        input_ids[i, width - len(row) :] = torch.tensor(row, dtype=torch.long)
+        attention_mask[i, width - len(row) :] = 1
+    return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
 def _plain_text(content: Any) -> Any:
