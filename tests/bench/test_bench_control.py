@@ -11,6 +11,7 @@ def test_bench_control_quick_reports_speed_and_matmul_fraction():
         "threads",
         "fql_default",
         "fql_steps_per_s",
+        "fql_best_steps_per_s",
         "fql_gflop_per_step",
         "fql_gflop_per_s",
         "matmul_gflop_per_s",
