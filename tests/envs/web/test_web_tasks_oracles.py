@@ -1,8 +1,7 @@
 """Oracles of a sample of bundled tasks, run in a real browser against the bundled sites: 1 right, 0 wrong.
 
-One task per kind of check (exact / must_include / N/A answers, url_match, program_html with a `document.`
-locator, helper URL and helper locators, a multi-tab start, a cross-site change). The web env's own tests run
-every task.
+One task per kind of check (a must_include and an N/A answer, url_match with program_html behind a helper URL,
+`document.` and helper locators, a multi-tab cross-site change). The web env's own tests run every task.
 """
 
 from __future__ import annotations
@@ -34,10 +33,8 @@ def _pick(tasks):
         return [(tg.url, tg.locator) for tg in t.eval.program_html]
 
     return {
-        "exact": first(lambda t: "exact_match" in refs(t) and t.require_login),
         "must_include": first(lambda t: "must_include" in refs(t) and t.sites == ["wikipedia"]),
         "n/a": first(lambda t: t.unachievable),
-        "url_match": first(lambda t: t.eval.eval_types == ["url_match"] and t.sites == ["reddit"]),
         "document": first(
             lambda t: any(loc.startswith("document.") for _, loc in locs(t)) and "reddit" in t.sites
         ),
@@ -57,7 +54,8 @@ def browser():
         chromium.close()
 
 
-def _score(browser, sites, auth_dir, task, actions, urls) -> float:
+def _scores(browser, sites, auth_dir, task, actions, urls, other_answer=None) -> tuple[float, float | None]:
+    """Score ACTIONS from the task's start pages; also score OTHER_ANSWER on the same final page."""
     from evaluator.webarena.evaluators import evaluate_task
 
     sites.reset()
@@ -70,7 +68,8 @@ def _score(browser, sites, auth_dir, task, actions, urls) -> float:
             pages[-1].goto(url)
         pages[0].bring_to_front()
         page, answer = run_actions(pages[0], actions)
-        return evaluate_task(task, answer, page, urls=urls).score
+        other = None if other_answer is None else evaluate_task(task, other_answer, page, urls=urls).score
+        return evaluate_task(task, answer, page, urls=urls).score, other
     finally:
         context.close()
         sites.reset()
@@ -80,10 +79,19 @@ def test_sampled_oracles_score_one_and_wrong_solutions_zero(browser, bundled_sit
     urls = bundled_sites.env_vars()
     sample = _pick(load_bundled_tasks(urls, env={}))
     for kind, task in sample.items():
-        right = _score(
-            browser, bundled_sites, bundled_auth_dir, task, oracle_actions(task.task_id, urls), urls
+        wrong = wrong_actions(task, urls)
+        answer_only = task.eval.eval_types == ["string_match"] and kind != "n/a"  # same pages, other answer
+        right, wrong_score = _scores(
+            browser,
+            bundled_sites,
+            bundled_auth_dir,
+            task,
+            oracle_actions(task.task_id, urls),
+            urls,
+            wrong[-1]["answer"] if answer_only else None,
         )
         assert right == 1.0, (kind, task.task_id, task.intent)
-        if kind != "n/a":  # a wrong reason for an N/A task needs the LLM judge
-            wrong = _score(browser, bundled_sites, bundled_auth_dir, task, wrong_actions(task, urls), urls)
-            assert wrong == 0.0, (kind, task.task_id, task.intent)
+        if not answer_only and kind != "n/a":  # a wrong reason for an N/A task needs the LLM judge
+            wrong_score, _ = _scores(browser, bundled_sites, bundled_auth_dir, task, wrong, urls)
+        if kind != "n/a":
+            assert wrong_score == 0.0, (kind, task.task_id, task.intent)
