@@ -63,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ev.add_argument("--vision", action="store_true", help="give the model the set-of-marks screenshot")
     ev.add_argument("--no-screenshots", action="store_true", help="text observations only; faster, no images")
     ev.add_argument("--max-new-tokens", type=int, default=256)
+    ev.add_argument(
+        "--max-tree-chars", type=int, default=16000, help="cut the tree in the prompt to this length"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -199,6 +202,7 @@ def evaluate(args: argparse.Namespace) -> int:
             max_steps=args.max_steps,
             vision=args.vision,
             screenshots=not args.no_screenshots,
+            max_tree_chars=args.max_tree_chars,
             auth_dir=str(auth_dir) if auth_dir else None,
         )
         settings = RunSettings(

@@ -101,3 +101,16 @@ def test_eval_bundled_starts_its_own_sites(tmp_path):
         == 0
     )
     assert len((out / "results.jsonl").read_text().splitlines()) == 2
+
+
+def test_eval_with_a_tiny_model_runs_and_scores(tmp_path):
+    """A model agent goes through the backend; a tiny untrained model fails, but cleanly."""
+    from agent_rl.models.tiny import build_tiny_text_model
+
+    model = build_tiny_text_model(tmp_path / "tiny", seed=0)
+    out = tmp_path / "model"
+    args = ["webarena", "eval", "--bundled", "--agent", str(model), "--out", str(out), "--task-ids", "0"]
+    args += ["--max-steps", "2", "--max-new-tokens", "8", "--max-tree-chars", "800", "--no-screenshots"]
+    assert main(args) == 0
+    (row,) = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert row["error"] is None and row["score"] == 0.0 and 1 <= len(row["steps"]) <= 2
