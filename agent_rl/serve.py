@@ -287,3 +287,25 @@ def main(args: argparse.Namespace) -> int:
     finally:
         server.stop()
     return 0
+
+
+class ServedModel:
+    """A `Backend` that starts `agent-rl serve` for a local model on a free loopback port (in this process)
+    and talks to it over HTTP, so a recipe exercises the same path as a separately started server."""
+
+    name = "served"
+
+    def __init__(self, model: str, max_batch_size: int = 32, **client_options: Any) -> None:
+        from agent_rl.backends.openai_backend import OpenAIBackend
+        from agent_rl.backends.transformers_backend import TransformersBackend
+
+        local = TransformersBackend(model, max_batch_size=max_batch_size)
+        self.server = ModelServer(local, model_name=str(model), max_batch_size=max_batch_size).start()
+        self.client = OpenAIBackend(self.server.base_url, model=str(model), **client_options)
+        self.revision = str(model)
+
+    def generate(self, prompts: list[ChatPrompt], params: SamplingParams) -> list[Generation]:
+        return self.client.generate(prompts, params)
+
+    def close(self) -> None:
+        self.server.stop()

@@ -12,13 +12,23 @@ from typing import Any
 from agent_rl.backends.base import Backend, ChatPrompt, Generation, SamplingParams
 from agent_rl.errors import UserError
 
-__all__ = ["Backend", "ChatPrompt", "Generation", "SamplingParams", "BACKEND_TYPES", "make_backend"]
+__all__ = [
+    "Backend",
+    "ChatPrompt",
+    "Generation",
+    "SamplingParams",
+    "BACKEND_TYPES",
+    "make_backend",
+    "stage_backend",
+]
 
 BACKEND_TYPES: dict[str, str] = {
     "transformers": "agent_rl.backends.transformers_backend:TransformersBackend",
     "openai": "agent_rl.backends.openai_backend:OpenAIBackend",
     "vllm": "agent_rl.backends.vllm_backend:VLLMBackend",
+    "served": "agent_rl.serve:ServedModel",
 }
+MODEL_BACKENDS = ("transformers", "vllm", "served")  # types that load a model from a path or id
 
 
 def make_backend(spec: dict[str, Any] | Backend) -> Backend:
@@ -35,3 +45,11 @@ def make_backend(spec: dict[str, Any] | Backend) -> Backend:
         return backend_class(**options)
     except TypeError as err:
         raise UserError(f"bad options for the {kind!r} backend: {err}") from None
+
+
+def stage_backend(spec: dict[str, Any], ctx: Any, model_input: str = "model") -> Backend:
+    """A recipe stage's backend: a model-loading type without `model` takes the stage's input artifact."""
+    spec = dict(spec)
+    if spec.get("type", "transformers") in MODEL_BACKENDS and "model" not in spec:
+        spec["model"] = ctx.resolve(model_input)
+    return make_backend(spec)

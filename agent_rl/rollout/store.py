@@ -108,5 +108,16 @@ class EpisodeStore:
     def image_path(self, relative: str) -> Path:
         return self.folder / relative
 
+    def open_images(self, episodes: list[Episode]) -> None:
+        """Replace the stored image paths of episodes read from here by the images themselves, e.g. before
+        appending them to another store (which then saves its own copies)."""
+        from PIL import Image
+
+        for episode in episodes:
+            for turn in episode.turns:
+                turn.images = [
+                    Image.open(self.image_path(p)) if isinstance(p, str) else p for p in turn.images
+                ]
+
     def __len__(self) -> int:
         return len(self.finished_ids())

@@ -1,6 +1,7 @@
 """`webarena_eval` stage: score a model on WebArena-format tasks with the rule-based evaluators.
 
-Runs `agent-rl webarena eval` for the stage's input `model`: on the bundled sites (started for the stage),
+Runs `agent-rl webarena eval` for the stage's input `model` (and input `judge`, a model for the
+fuzzy_match and N/A evaluators, when given): on the bundled sites (started for the stage),
 or on your own task file and sites (`tasks` + `sites_from_env`). Outputs `report` (the HTML report) and
 `summary` (success by site and by eval type).
 """
@@ -37,6 +38,7 @@ def run(config: Config, ctx) -> dict[str, str]:
     argv += ["--task-ids", ",".join(map(str, config.task_ids))] if config.task_ids else []
     argv += ["--max-steps", str(config.max_steps), "--parallel", str(config.parallel)]
     argv += ["--max-new-tokens", str(config.max_new_tokens)] + (["--vision"] if config.vision else [])
+    argv += ["--judge", ctx.resolve("judge")] if "judge" in ctx.artifacts else []
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
     cli.main(parser.parse_args(argv))

@@ -1,0 +1,163 @@
+"""`web_rollout` stage: the agent attempts web tasks in real browsers against the bundled sites.
+
+Input `tasks` (a WebArena-format JSON list, placeholders unfilled) and `model` (the agent). The bundled
+sites are started on free ports for the stage. Each finished episode goes to the stage's episode store; the
+judge's evidence (final answer, last screenshots, final accessibility tree and URL) goes into the last
+turn's info, with the screenshots saved as PNG files, so a `judge` stage can score the episode later.
+
+`rollout.backend: ray` runs the browsers in Ray actors (`address` for a cluster); the agent model is then
+served over HTTP from this process (or use an `openai` backend pointing at your own server).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_rl.backends import stage_backend
+from agent_rl.backends.base import SamplingParams
+from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
+from agent_rl.rollout.store import EpisodeStore
+
+log = logging.getLogger("agent_rl.rollout.web_stage")
+TREE_CHARS = 6000
+
+
+class RolloutSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["local", "ray"] = "local"
+    num_workers: int = Field(2, ge=1)
+    address: str | None = None
+    max_concurrent: int = Field(4, ge=1)  # live browser contexts (per worker with Ray)
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    episodes_per_task: int = Field(1, ge=1)
+    max_tasks: int | None = Field(None, ge=1)
+    max_steps: int = Field(10, ge=1)  # PAE's limit
+    vision: bool = False  # show the set-of-marks screenshot to the agent (VLM agents)
+    backend: dict[str, Any] = {"type": "transformers"}
+    temperature: float = Field(1.0, ge=0)
+    max_new_tokens: int = Field(128, ge=1)
+    last_k_screenshots: int = Field(3, ge=1)
+    rollout: RolloutSettings = RolloutSettings()
+
+
+class JudgeEvidence(gym.Wrapper):
+    """Keeps the last k screenshots; when the episode ends, saves them and records what a judge needs."""
+
+    def __init__(self, env: gym.Env, folder: str, run_dir: str, last_k: int) -> None:
+        super().__init__(env)
+        self.folder, self.run_dir, self.last_k = Path(folder), Path(run_dir), last_k
+        self.shots: list[Any] = []
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        self.shots = [obs.get("screenshot")]
+        return obs, info
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.shots = (self.shots + [obs.get("screenshot")])[-self.last_k :]
+        if terminated or truncated:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            paths = []
+            for i, shot in enumerate(s for s in self.shots if s is not None):
+                path = self.folder / f"{i}.png"
+                shot.save(path)
+                paths.append(str(path.relative_to(self.run_dir)))
+            info["evidence"] = {
+                "answer": self.env.unwrapped.answer,
+                "screenshots": paths,
+                "axtree": str(obs.get("axtree", ""))[:TREE_CHARS],
+                "url": obs.get("url", ""),
+            }
+            if "eval" in info:
+                info["rule_score"] = float(reward)
+        return obs, reward, terminated, truncated, info
+
+
+def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, folder: str, run_dir: str):
+    from envs.web.env import WebEnv, WebEnvConfig
+
+    evaluate = bool((task.get("eval") or {}).get("eval_types"))  # proposed tasks are left to the judge
+    env_config = WebEnvConfig(max_steps=config.max_steps, vision=config.vision, evaluate=evaluate)
+    return JudgeEvidence(WebEnv(env_config, urls=urls), folder, run_dir, config.last_k_screenshots)
+
+
+def episode_specs(
+    tasks: list[dict[str, Any]], urls: dict[str, str], config: Config, ctx
+) -> list[EpisodeSpec]:
+    from envs.web.tasks import fill_placeholders
+
+    specs = []
+    for task in tasks[: config.max_tasks]:
+        filled = fill_placeholders(task, urls)
+        for k in range(config.episodes_per_task):
+            episode_id = f"task{task['task_id']}-{k}"
+            folder = str(ctx.stage_dir / "evidence" / episode_id)
+            make_env = functools.partial(make_web_env, filled, urls, config, folder, str(ctx.run_dir))
+            summary = {"task_id": task["task_id"], "intent": task["intent"], "sites": task.get("sites", [])}
+            specs.append(EpisodeSpec(episode_id, make_env, seed=k, options={"task": filled}, task=summary))
+    return specs
+
+
+def run(config: Config, ctx) -> dict[str, str]:
+    from envs.web.sites.launcher import start_sites
+
+    tasks = json.loads(ctx.path("tasks").read_text())
+    store = EpisodeStore(ctx.stage_dir / "episodes")
+    params = SamplingParams(
+        max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=ctx.seed
+    )
+    with start_sites() as sites:
+        urls = sites.env_vars()
+        specs = episode_specs(tasks, urls, config, ctx)
+        if config.rollout.backend == "ray":
+            stats = _run_on_ray(config, ctx, specs, params, store)
+        else:
+            backend = stage_backend(config.backend, ctx)
+            stats = run_rollouts(
+                backend, specs, params, store, max_concurrent=config.rollout.max_concurrent, description="web"
+            )
+    episodes = store.read()
+    record = {
+        "stage": ctx.stage_dir.name,
+        "episodes": len(episodes),
+        "new_episodes": len(stats.episodes),
+        "errors": sum(bool(e.error) for e in episodes),
+        "mean_turns": sum(len(e.turns) for e in episodes) / max(1, len(episodes)),
+        "seconds": round(stats.seconds, 2),
+    }
+    ctx.logger.log(record)
+    log.info("web_rollout: %s", record)
+    return {"episodes": ctx.rel(store.folder)}
+
+
+def _run_on_ray(config: Config, ctx, specs, params, store):
+    from agent_rl.rollout.distributed import RayRolloutConfig, run_rollouts_ray
+
+    ray_config = RayRolloutConfig(
+        num_workers=config.rollout.num_workers,
+        address=config.rollout.address,
+        max_concurrent=config.rollout.max_concurrent,
+        chunk_size=max(1, len(specs) // (2 * config.rollout.num_workers)),
+    )
+    spec = dict(config.backend)
+    if spec.get("type", "transformers") == "openai":
+        return run_rollouts_ray(spec, specs, params, store, ray_config)
+    from agent_rl.serve import ModelServer
+
+    local = stage_backend(spec, ctx)
+    with ModelServer(local) as server:
+        remote = {"type": "openai", "base_url": server.base_url, "model": "default"}
+        return run_rollouts_ray(remote, specs, params, store, ray_config)

@@ -1,0 +1,90 @@
+"""`judge` stage: score each web episode with the VLM (or text) judge.
+
+Input `episodes` (a `web_rollout` store) and `judge` (the judge model, or set `backend` to a server).
+Output `episodes`: a new store with `success` set from the verdict, the verdict under `info["judge"]`, and
+the last turn's reward set to 1 or 0 (PAE's binary reward). Where an episode also has a rule-based score
+(a bundled task with WebArena evaluators), the judge's agreement with it is written to `agreement.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_rl.backends import stage_backend
+from agent_rl.core.types import Episode
+from agent_rl.rollout.store import EpisodeStore
+from evaluator.judge.agreement import agreement_report
+from evaluator.judge.judge import Judge, JudgeInput
+
+log = logging.getLogger("evaluator.judge.stage")
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["vlm", "text"] = "vlm"
+    last_k: int = Field(3, ge=1)
+    backend: dict[str, Any] = {"type": "transformers"}
+    max_new_tokens: int = Field(256, ge=1)
+
+
+def evidence_of(episode: Episode) -> dict[str, Any]:
+    last = episode.turns[-1].info if episode.turns else {}
+    return last.get("evidence") or {}
+
+
+def judge_input(episode: Episode, run_dir: Path) -> JudgeInput:
+    evidence = evidence_of(episode)
+    return JudgeInput(
+        task=str(episode.task.get("intent", "")),
+        answer=evidence.get("answer"),
+        screenshots=[Image.open(run_dir / p) for p in evidence.get("screenshots", [])],
+        accessibility_tree=evidence.get("axtree", ""),
+    )
+
+
+def run(config: Config, ctx) -> dict[str, str]:
+    source = EpisodeStore(ctx.path("episodes"))
+    episodes = source.read()
+    source.open_images(episodes)
+    judge = Judge(
+        stage_backend(config.backend, ctx, "judge"), config.mode, config.last_k, config.max_new_tokens
+    )
+    verdicts = judge.judge([judge_input(e, ctx.run_dir) for e in episodes])
+    out = EpisodeStore(ctx.stage_dir / "episodes")
+    done = out.finished_ids()
+    for episode, verdict in zip(episodes, verdicts, strict=True):
+        episode.success = verdict.success and not episode.error
+        episode.info["judge"] = {
+            "success": verdict.success,
+            "parsed": verdict.parsed,
+            "reason": verdict.reason,
+        }
+        if episode.turns:
+            episode.turns[-1].reward = float(episode.success)
+        if episode.episode_id not in done:
+            out.append(episode)
+    ruled = [
+        (verdict.success, episode.turns[-1].info["rule_score"] > 0)
+        for episode, verdict in zip(episodes, verdicts, strict=True)
+        if episode.turns and "rule_score" in episode.turns[-1].info
+    ]
+    record = {
+        "stage": ctx.stage_dir.name,
+        "episodes": len(episodes),
+        "judged_success": sum(v.success for v in verdicts),
+        "unparsable": sum(not v.parsed for v in verdicts),
+    }
+    if ruled:
+        agreement = agreement_report([j for j, _ in ruled], [t for _, t in ruled])
+        (ctx.stage_dir / "agreement.json").write_text(json.dumps(agreement, indent=2))
+        record["agreement_accuracy"] = agreement["accuracy"]
+    ctx.logger.log(record)
+    log.info("judge: %s", record)
+    return {"episodes": ctx.rel(out.folder)}

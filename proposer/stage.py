@@ -1,0 +1,107 @@
+"""`propose` stage: an LLM proposer writes tasks for the bundled sites from their descriptions.
+
+The sites are started on free ports for the stage; the tasks are saved with `__SITE__` placeholders in
+place of the live addresses, so later stages (started on other ports) fill in their own. Input `proposer`:
+the proposer model (or set `backend` to a server). Output `tasks`: a WebArena-format JSON list.
+
+A small model may propose nothing usable; `top_up_from_bundled` then fills each site's quota with intents
+of the bundled tasks (judge-scored like proposed ones), and the report says how many came from where.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_rl.backends import stage_backend
+from proposer.web_tasks import (
+    ProposedTask,
+    ProposerSettings,
+    SiteContext,
+    propose_tasks,
+    save_task_set,
+    to_webarena,
+)
+
+log = logging.getLogger("proposer.stage")
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sites: list[str] = ["shopping", "reddit", "wikipedia"]  # URL keys of the bundled sites
+    tasks_per_site: int = Field(25, ge=1)
+    backend: dict[str, Any] = {"type": "transformers"}
+    temperature: float = Field(1.0, ge=0)
+    max_new_tokens: int = Field(1024, ge=1)
+    top_up_from_bundled: bool = False
+
+
+def to_placeholders(text: str, urls: dict[str, str]) -> str:
+    """Live site addresses in `text` -> `__SHOPPING__`-style placeholders (longest address first)."""
+    for key, url in sorted(urls.items(), key=lambda kv: -len(kv[1])):
+        text = text.replace(url.rstrip("/"), f"__{key.upper()}__")
+    return text
+
+
+def bundled_intents(site: str) -> list[str]:
+    from envs.web.tasks import BUNDLED_TASKS
+
+    raw = json.loads(BUNDLED_TASKS.read_text())
+    return [t["intent"] for t in raw if t.get("sites") == [site] and not t.get("require_login")]
+
+
+def run(config: Config, ctx) -> dict[str, str]:
+    from envs.web.sites.launcher import start_sites
+
+    settings = ProposerSettings(
+        n_tasks=config.tasks_per_site,
+        temperature=config.temperature,
+        max_new_tokens=config.max_new_tokens,
+        seed=ctx.seed,
+    )
+    backend = stage_backend(config.backend, ctx, "proposer")
+    with start_sites() as sites:
+        unknown = sorted(set(config.sites) - set(sites.urls))
+        if unknown:
+            from agent_rl.errors import UserError
+
+            raise UserError(f"propose.sites: no bundled site {unknown}; choose from {sorted(sites.urls)}")
+        descriptions = sites.descriptions()
+        contexts = []
+        for key in config.sites:
+            examples = bundled_intents(key)
+            contexts.append(
+                SiteContext(
+                    name=key,
+                    start_url=sites.urls[key],
+                    description=descriptions.get(key, ""),
+                    example_task=examples[0] if examples else "",
+                )
+            )
+        task_set = propose_tasks(backend, contexts, settings)
+        for task in task_set["tasks"]:
+            task["start_url"] = to_placeholders(task["start_url"], sites.urls)
+        if config.top_up_from_bundled:
+            for site in contexts:
+                have = sum(t["sites"] == [site.name] for t in task_set["tasks"])
+                extra = bundled_intents(site.name)[: max(0, config.tasks_per_site - have)]
+                provenance = {"proposer": "bundled", "from_demonstrations": False}
+                for intent in extra:
+                    task = to_webarena(ProposedTask(intent=intent), site, len(task_set["tasks"]), provenance)
+                    task["start_url"] = f"__{site.name.upper()}__"
+                    task_set["tasks"].append(task)
+                task_set["report"][site.name]["topped_up"] = len(extra)
+    path = save_task_set(task_set, ctx.stage_dir / "tasks.json")
+    ctx.logger.log(
+        {"stage": ctx.stage_dir.name, "tasks": len(task_set["tasks"]), **_flat(task_set["report"])}
+    )
+    log.info("propose: %d tasks (%s)", len(task_set["tasks"]), task_set["report"])
+    return {"tasks": ctx.rel(path)}
+
+
+def _flat(report: dict[str, dict[str, int]]) -> dict[str, int]:
+    return {f"{site}.{key}": value for site, counts in report.items() for key, value in counts.items()}
