@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.backends import stage_backend
+from agent_rl.errors import UserError
 from proposer.web_tasks import (
     ProposedTask,
     ProposerSettings,
@@ -63,12 +64,9 @@ def run(config: Config, ctx) -> dict[str, str]:
         max_new_tokens=config.max_new_tokens,
         seed=ctx.seed,
     )
-    backend = stage_backend(config.backend, ctx, "proposer")
-    with start_sites() as sites:
+    with stage_backend(config.backend, ctx, "proposer") as backend, start_sites() as sites:
         unknown = sorted(set(config.sites) - set(sites.urls))
         if unknown:
-            from agent_rl.errors import UserError
-
             raise UserError(f"propose.sites: no bundled site {unknown}; choose from {sorted(sites.urls)}")
         descriptions = sites.descriptions()
         contexts = []

@@ -6,7 +6,9 @@ is imported only when it is used, so GPU-only backends cost nothing where they a
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
 from typing import Any
 
 from agent_rl.backends.base import Backend, ChatPrompt, Generation, SamplingParams
@@ -47,9 +49,19 @@ def make_backend(spec: dict[str, Any] | Backend) -> Backend:
         raise UserError(f"bad options for the {kind!r} backend: {err}") from None
 
 
-def stage_backend(spec: dict[str, Any], ctx: Any, model_input: str = "model") -> Backend:
-    """A recipe stage's backend: a model-loading type without `model` takes the stage's input artifact."""
+@contextlib.contextmanager
+def stage_backend(spec: dict[str, Any], ctx: Any, model_input: str = "model") -> Iterator[Backend]:
+    """A recipe stage's backend, closed (e.g. its server stopped) when the stage is done with it.
+
+    A model-loading type without `model` in its spec takes the stage's input artifact `model_input`.
+    """
     spec = dict(spec)
     if spec.get("type", "transformers") in MODEL_BACKENDS and "model" not in spec:
         spec["model"] = ctx.resolve(model_input)
-    return make_backend(spec)
+    backend = make_backend(spec)
+    try:
+        yield backend
+    finally:
+        close = getattr(backend, "close", None)
+        if close is not None:
+            close()

@@ -125,10 +125,15 @@ def run(config: Config, ctx) -> dict[str, str]:
         if config.rollout.backend == "ray":
             stats = _run_on_ray(config, ctx, specs, params, store)
         else:
-            backend = stage_backend(config.backend, ctx)
-            stats = run_rollouts(
-                backend, specs, params, store, max_concurrent=config.rollout.max_concurrent, description="web"
-            )
+            with stage_backend(config.backend, ctx) as backend:
+                stats = run_rollouts(
+                    backend,
+                    specs,
+                    params,
+                    store,
+                    max_concurrent=config.rollout.max_concurrent,
+                    description="web",
+                )
     episodes = store.read()
     record = {
         "stage": ctx.stage_dir.name,
@@ -157,7 +162,6 @@ def _run_on_ray(config: Config, ctx, specs, params, store):
         return run_rollouts_ray(spec, specs, params, store, ray_config)
     from agent_rl.serve import ModelServer
 
-    local = stage_backend(spec, ctx)
-    with ModelServer(local) as server:
+    with stage_backend(spec, ctx) as local, ModelServer(local) as server:
         remote = {"type": "openai", "base_url": server.base_url, "model": "default"}
         return run_rollouts_ray(remote, specs, params, store, ray_config)
