@@ -1,6 +1,6 @@
 """`propose` stage: an LLM proposer writes tasks for the bundled sites from their descriptions.
 
-The sites are started on free ports for the stage; the tasks are saved with `__SITE__` placeholders in
+The bundled sites are started on free ports for the stage (or `sites_from_env` uses yours); the tasks are saved with `__SITE__` placeholders in
 place of the live addresses, so later stages (started on other ports) fill in their own. Input `proposer`:
 the proposer model (or set `backend` to a server). Output `tasks`: a WebArena-format JSON list.
 
@@ -14,7 +14,7 @@ import json
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent_rl.backends import stage_backend
 from agent_rl.errors import UserError
@@ -39,6 +39,14 @@ class Config(BaseModel):
     temperature: float = Field(1.0, ge=0)
     max_new_tokens: int = Field(1024, ge=1)
     top_up_from_bundled: bool = False
+    sites_from_env: bool = False  # use the sites named by SHOPPING, REDDIT, ... instead of the bundled ones
+    descriptions: dict[str, str] = {}  # site key -> description, over the bundled sites' own
+
+    @model_validator(mode="after")
+    def _top_up_needs_bundled_sites(self) -> Config:
+        if self.top_up_from_bundled and self.sites_from_env:
+            raise ValueError("top_up_from_bundled takes bundled tasks, which fit only the bundled sites")
+        return self
 
 
 def to_placeholders(text: str, urls: dict[str, str]) -> str:
@@ -56,7 +64,7 @@ def bundled_intents(site: str) -> list[str]:
 
 
 def run(config: Config, ctx) -> dict[str, str]:
-    from envs.web.sites.launcher import start_sites
+    from envs.web.sites.launcher import live_sites
 
     settings = ProposerSettings(
         n_tasks=config.tasks_per_site,
@@ -64,25 +72,25 @@ def run(config: Config, ctx) -> dict[str, str]:
         max_new_tokens=config.max_new_tokens,
         seed=ctx.seed,
     )
-    with stage_backend(config.backend, ctx, "proposer") as backend, start_sites() as sites:
-        unknown = sorted(set(config.sites) - set(sites.urls))
+    with stage_backend(config.backend, ctx, "proposer") as backend, live_sites(config.sites_from_env) as live:
+        urls, descriptions = live[0], {**live[1], **config.descriptions}
+        unknown = sorted(set(config.sites) - set(urls))
         if unknown:
-            raise UserError(f"propose.sites: no bundled site {unknown}; choose from {sorted(sites.urls)}")
-        descriptions = sites.descriptions()
+            raise UserError(f"propose.sites: no site {unknown} is running; choose from {sorted(urls)}")
         contexts = []
         for key in config.sites:
             examples = bundled_intents(key)
             contexts.append(
                 SiteContext(
                     name=key,
-                    start_url=sites.urls[key],
+                    start_url=urls[key],
                     description=descriptions.get(key, ""),
                     example_task=examples[0] if examples else "",
                 )
             )
         task_set = propose_tasks(backend, contexts, settings)
         for task in task_set["tasks"]:
-            task["start_url"] = to_placeholders(task["start_url"], sites.urls)
+            task["start_url"] = to_placeholders(task["start_url"], urls)
         if config.top_up_from_bundled:
             for site in contexts:
                 have = sum(t["sites"] == [site.name] for t in task_set["tasks"])

@@ -1,7 +1,7 @@
 """`web_rollout` stage: the agent attempts web tasks in real browsers against the bundled sites.
 
 Input `tasks` (a WebArena-format JSON list, placeholders unfilled) and `model` (the agent). The bundled
-sites are started on free ports for the stage. Each finished episode goes to the stage's episode store; the
+sites are started on free ports for the stage, or `sites_from_env` uses the sites named by SHOPPING, .... Each finished episode goes to the stage's episode store; the
 judge's evidence (final answer, last screenshots, final accessibility tree and URL) goes into the last
 turn's info, with the screenshots saved as PNG files, so a `judge` stage can score the episode later.
 
@@ -50,6 +50,7 @@ class Config(BaseModel):
     max_new_tokens: int = Field(128, ge=1)
     last_k_screenshots: int = Field(3, ge=1)
     rollout: RolloutSettings = RolloutSettings()
+    sites_from_env: bool = False  # use the sites named by SHOPPING, REDDIT, ... instead of the bundled ones
 
 
 class JudgeEvidence(gym.Wrapper):
@@ -112,15 +113,15 @@ def episode_specs(
 
 
 def run(config: Config, ctx) -> dict[str, str]:
-    from envs.web.sites.launcher import start_sites
+    from envs.web.sites.launcher import live_sites
 
     tasks = json.loads(ctx.path("tasks").read_text())
     store = EpisodeStore(ctx.stage_dir / "episodes")
     params = SamplingParams(
         max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=ctx.seed
     )
-    with start_sites() as sites:
-        urls = sites.env_vars()
+    with live_sites(config.sites_from_env) as (live, _):
+        urls = {key.upper(): url for key, url in live.items()}
         specs = episode_specs(tasks, urls, config, ctx)
         if config.rollout.backend == "ray":
             stats = _run_on_ray(config, ctx, specs, params, store)

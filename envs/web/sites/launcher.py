@@ -13,11 +13,13 @@ placeholders.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import importlib
 import json
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,3 +218,22 @@ def start_sites(
     home.links = dict(handle.urls)
     handle.urls["homepage"] = servers["homepage"].url
     return handle
+
+
+@contextlib.contextmanager
+def live_sites(from_env: bool = False) -> Iterator[tuple[dict[str, str], dict[str, str]]]:
+    """({URL key: url}, {URL key: description}) for a run: the bundled sites, started for its duration, or
+    with `from_env` the sites named by SHOPPING, REDDIT, ... (e.g. self-hosted WebArena), left as they are."""
+    if from_env:
+        from envs.web.tasks import site_urls
+
+        urls = {var.lower(): url for var, url in site_urls().items()}
+        if not urls:
+            raise UserError(
+                "sites_from_env is set but none of SHOPPING, SHOPPING_ADMIN, REDDIT, GITLAB, WIKIPEDIA, MAP, "
+                "HOMEPAGE is; export the URL of each site you run (e.g. SHOPPING=http://host:7770)"
+            )
+        yield urls, {}
+        return
+    with start_sites() as sites:
+        yield dict(sites.urls), sites.descriptions()
