@@ -53,7 +53,8 @@ def _metrics(settings: list[str], vision: bool) -> list[tuple[str, str, str]]:
 def final_table(
     curves: dict[str, list[dict[str, Any]]], settings: list[str], vision: bool
 ) -> list[list[str]]:
-    """Header + rows: init value, then each branch's final value with its change from init (points of %)."""
+    """Header + rows: init value, then each branch's final value with its change from init (success and
+    recognition in % and points of %, mean episode reward as is)."""
     labels = list(curves)
     header = ["metric", "init", *[f"{label} (final, change)" for label in labels]]
     rows = [header]
@@ -65,12 +66,23 @@ def final_table(
             final = 100 * curves[label][-1]["results"][setting][key]
             row.append(f"{_pct(final)} ({_signed(final - base)})")
         rows.append(row)
+    for setting in settings:  # reward moves before success does on a small model: show it beside
+        base = init[setting].get("mean_reward", math.nan)
+        row = [f"{SETTING_TITLES.get(setting, setting)}: mean episode reward", _num(base)]
+        for label in labels:
+            final = curves[label][-1]["results"][setting].get("mean_reward", math.nan)
+            row.append(f"{_num(final)} ({_signed(final - base)})")
+        rows.append(row)
     rows.append(["training compute (FLOPs)", "0", *[f"{curves[label][-1]['flops']:.3g}" for label in labels]])
     return rows
 
 
 def _pct(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.1f}"
+
+
+def _num(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.2f}"
 
 
 def _signed(value: float) -> str:

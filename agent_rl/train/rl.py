@@ -64,6 +64,8 @@ class Config(BaseModel):
     save_every: int = 5  # iterations between checkpoints (the last iteration always saves)
     compute_lambda: float = 6.0  # the spec's λ: RL compute = 6·N·D + 2·N·λ·D
     deepspeed: str | dict[str, Any] | None = None
+    hand_seed: int = RL_HAND_SEED  # hands are dealt from seeds hand_seed, hand_seed+1, ...
+    hand_pool: int | None = None  # cycle through this many hands instead of fresh ones every iteration
 
 
 def turn_advantages(
@@ -320,6 +322,16 @@ def rl_iteration(
     }
 
 
+def iteration_hands(config: Config, iteration: int, seed: int) -> list[Hand]:
+    """Fresh hands each iteration, or the next slice of a fixed pool (`hand_pool`)."""
+    if config.hand_pool is None:
+        start = config.hand_seed + 10_000 * seed + iteration * config.hands_per_iter
+        return deal_hands(config.env, config.hands_per_iter, seed=start)
+    pool = deal_hands(config.env, config.hand_pool, seed=config.hand_seed)
+    first = iteration * config.hands_per_iter
+    return [pool[(first + i) % len(pool)] for i in range(config.hands_per_iter)]
+
+
 def _last_checkpoint(stage_dir: Path) -> Path | None:
     found = [p for p in stage_dir.glob("checkpoint-*") if (p / "trainer_state.json").exists()]
     return max(found, key=lambda p: int(p.name.split("-")[1])) if found else None
@@ -358,11 +370,7 @@ def run(config: Config, ctx) -> dict[str, str]:
     )
     for it in progress:
         trainer.set_lr(it)
-        hands = deal_hands(
-            config.env,
-            config.hands_per_iter,
-            seed=RL_HAND_SEED + 10_000 * ctx.seed + it * config.hands_per_iter,
-        )
+        hands = iteration_hands(config, it, ctx.seed)
         store = episodes_dir / f"iter-{it:04d}"  # an interrupted iteration reuses its finished episodes
         metrics = rl_iteration(
             trainer, backend, hands, sampling(config, ctx.seed * 100_003 + it), rng, store, f"it{it}"

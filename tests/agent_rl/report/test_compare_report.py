@@ -13,7 +13,11 @@ from agent_rl.runlog import MetricsLogger
 
 def point(flops, id_success, ood_success, recognition=0.5):
     results = {
-        "id": {"success_rate": id_success, "recognition_accuracy": recognition},
+        "id": {
+            "success_rate": id_success,
+            "recognition_accuracy": recognition,
+            "mean_reward": -2.0 + 10 * id_success,
+        },
         "rule_ood": {"success_rate": ood_success, "recognition_accuracy": recognition},
     }
     return {"flops": flops, "step": 0, "results": results}
@@ -31,6 +35,8 @@ def test_table_has_final_numbers_and_change_from_init():
     assert rows[1][1:] == ["10.0", "30.0 (+20.0)", "25.0 (+15.0)"]
     assert rows[2][1:] == ["5.0", "2.0 (-3.0)", "8.0 (+3.0)"]
     assert rows[3][3] == "75.0 (+25.0)"  # recognition rows come with vision
+    assert rows[5][1:] == ["-1.00", "1.00 (+2.0)", "0.50 (+1.5)"]  # ID mean reward
+    assert rows[6][1] == "n/a"  # no reward given for rule-OOD here
     assert rows[-1] == ["training compute (FLOPs)", "0", "1e+09", "3e+09"]
     md = markdown_table(rows)
     assert md.splitlines()[1].count("---") == 4 and "30.0 (+20.0)" in md
