@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 from playwright.async_api import BrowserContext, CDPSession, Page, Request, Route
 from playwright.async_api import Error as PlaywrightError
@@ -31,16 +32,8 @@ from envs.web.actions import GRAMMAR_HELP, Action, ActionParseError, parse_actio
 from envs.web.browser import BrowserHost, shared_host
 from envs.web.observation import Capture, capture
 from envs.web.security import origin, refusal
+from envs.web.tasks import SITE_VARS
 
-SITE_VARIABLES = {
-    "shopping": "SHOPPING",
-    "shopping_admin": "SHOPPING_ADMIN",
-    "reddit": "REDDIT",
-    "gitlab": "GITLAB",
-    "wikipedia": "WIKIPEDIA",
-    "map": "MAP",
-    "homepage": "HOMEPAGE",
-}
 _PLACEHOLDER = re.compile(r"__([A-Z_]+)__")
 _RAF2 = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 _CRASH_MARKERS = ("Target closed", "has been closed", "Browser closed", "Connection closed", "crashed")
@@ -222,7 +215,7 @@ class WebEnv(gym.Env):
 
     def render(self):
         shot = self._obs.get("screenshot")
-        return None if shot is None else __import__("numpy").asarray(shot)
+        return None if shot is None else np.asarray(shot)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -331,7 +324,7 @@ class WebEnv(gym.Env):
 
     def _unreachable(self, url: str, err: Exception) -> str:
         sites = self.task.get("sites") or []
-        names = ", ".join(SITE_VARIABLES.get(s, s.upper()) for s in sites) or "the site's variable"
+        names = ", ".join(SITE_VARS.get(s, s.upper()) for s in sites) or "the site's variable"
         reason = str(err).splitlines()[0]
         return (
             f"site unreachable at {url} ({reason}); check that the site is up and that {names} points to it"
@@ -530,11 +523,11 @@ class WebEnv(gym.Env):
         assert self._page is not None
         try:
             self._capture = self._host.run(self._read_page(), timeout=self._call_timeout())
-            tabs = self._host.run(self._tab_urls(), timeout=30)
         except PlaywrightError as err:
             raise self._crash_or(err, err) from err
         shot = self._capture
         shot.decode_images()
+        tabs = shot.tabs
         obs: dict[str, Any] = {
             "intent": str(self.task.get("intent", "")),
             "url": self._page.url,
@@ -556,12 +549,17 @@ class WebEnv(gym.Env):
         assert self._page is not None
         if self._context is None or self._context.browser is None or not self._context.browser.is_connected():
             raise BrowserCrashed("the browser is not running")
-        cdp = await self._session(self._page)
-        return await capture(self._page, cdp, self.config.screenshots)
-
-    async def _tab_urls(self) -> list[str]:
-        assert self._context is not None
-        return [p.url for p in self._context.pages]
+        try:
+            result = await capture(self._page, await self._session(self._page), self.config.screenshots)
+        except PlaywrightError as err:
+            if isinstance(self._crash_or(err, err), BrowserCrashed):
+                raise
+            # The document changed under the reading (a late navigation): let it load, then read once more.
+            await self._settle(self._page, self._nav_started - 1)
+            self._cdp.pop(self._page, None)
+            result = await capture(self._page, await self._session(self._page), self.config.screenshots)
+        result.tabs = [p.url for p in self._context.pages]
+        return result
 
     def _chat(self, obs: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Any]]:
         """The chat prompt for a model: task, recent actions, tabs, the tree (and the marked screenshot)."""
@@ -608,6 +606,11 @@ class WebEnv(gym.Env):
         self._allow_all = True  # the evaluator may open any page the task config names
         try:
             result = evaluate_task(self.task, self.answer or "", self.page, judge=self.judge, urls=self.urls)
+        except UserError:
+            raise  # a configuration problem (e.g. no judge): the caller must fix it
+        except Exception as err:  # the page broke while being scored: this episode scores 0
+            info["eval_error"] = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            return 0.0
         finally:
             self._allow_all = False
         info["eval"] = result.as_dict()

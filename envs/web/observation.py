@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
@@ -81,6 +81,7 @@ class Capture:
     elements: list[Element]  # the labelled (interactive, on-screen) elements
     nodes: list[tuple[int, str, str]]  # (id, role, name) of every line of the tree, in order
     png: bytes | None = None
+    tabs: list[str] = field(default_factory=list)  # URL of each open tab
     screenshot: Image.Image | None = None
     som: Image.Image | None = None
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from agent_rl.errors import UserError
 from envs.web.env import WebEnvConfig
+from evaluator.webarena import needs_judge
 from evaluator.webarena.report import summarise, write_html
 from evaluator.webarena.runner import Agent, EpisodeRunner, RunSettings
 
@@ -185,6 +186,14 @@ def evaluate(args: argparse.Namespace) -> int:
                 raise UserError(f"no task has an id in {args.task_ids}")
         check_reachable(urls, {SITE_VARS[s] for t in tasks for s in t.sites if s in SITE_VARS})
         judge = _backend(args.backend, args.judge) if args.judge else None
+        judged = [str(t.task_id) for t in tasks if needs_judge(t)]
+        if judged and judge is None:
+            print(
+                f"warning: {len(judged)} task(s) use fuzzy_match (ids {', '.join(judged[:8])}"
+                f"{', ...' if len(judged) > 8 else ''}); an answer that is not "
+                "the reference word for word needs --judge MODEL, and ends as an error without one",
+                file=sys.stderr,
+            )
         if args.agent == "oracle":
             from evaluator.webarena.scripted import oracle_agent
 
