@@ -5,49 +5,13 @@ import json
 import pytest
 import yaml
 
+from agent_rl.bench.pae import one_iteration_recipe
 from agent_rl.cli import main
 from agent_rl.rollout.store import EpisodeStore
 
 pytestmark = pytest.mark.e2e
 
-RECIPE = {
-    "name": "pae_test",
-    "seed": 0,
-    "model": "tiny",
-    "tiny": {"hidden_size": 64, "layers": 1},
-    "stages": [
-        {
-            "name": "propose",
-            "type": "propose",
-            "inputs": {"proposer": "model"},
-            "propose": {
-                "sites": ["wikipedia"],
-                "tasks_per_site": 2,
-                "backend": {"type": "served"},
-                "max_new_tokens": 16,
-                "top_up_from_bundled": True,
-            },
-        },
-        {
-            "name": "rollout",
-            "type": "web_rollout",
-            "inputs": {"tasks": "propose.tasks", "model": "model"},
-            "web_rollout": {"max_steps": 2, "max_new_tokens": 12, "rollout": {"max_concurrent": 2}},
-        },
-        {
-            "name": "judge",
-            "type": "judge",
-            "inputs": {"episodes": "rollout.episodes", "judge": "model"},
-            "judge": {"mode": "text", "backend": {"type": "served"}, "max_new_tokens": 8},
-        },
-        {
-            "name": "fbc",
-            "type": "filtered_bc",
-            "inputs": {"model": "model", "episodes": "judge.episodes"},
-            "filtered_bc": {"batch_size": 2},
-        },
-    ],
-}
+RECIPE = one_iteration_recipe(["wikipedia"], tasks_per_site=2, max_steps=2)
 
 
 def test_pae_loop_runs_end_to_end_and_records_every_stage(tmp_path):
