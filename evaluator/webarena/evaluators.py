@@ -2,7 +2,8 @@
 
 `page` is anything with the sync Playwright page calls used here (`url`, `goto`, `content`, `evaluate`):
 a sync Playwright `Page`, or `WebEnv.page`. `document.…` locators are JavaScript run inside the page by the
-browser (WebArena's published design); `func:` helpers come from `envs.web.sites.helpers` by name, with literal arguments only.
+browser (WebArena's published design); `func:` helpers come from `envs.web.sites.helpers` by name, with
+literal arguments only: the text is parsed, never evaluated in Python.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def string_match(config: dict[str, Any], answer: str, judge: Any = None) -> tupl
             raise UserError(f"task {config.get('task_id')!r}: unknown reference_answers key {kind!r}")
         checks.append({"kind": kind, "reference": value, "score": part})
         score *= part
+    if not checks:
+        raise UserError(f"task {config.get('task_id')!r}: string_match needs eval.reference_answers")
     return score, {"answer": answer, "checks": checks}
 
 

@@ -115,6 +115,11 @@ def test_score_is_the_product_of_evaluators():
     assert result.score == 0.0 and [d["score"] for d in result.details] == [1.0, 0.0]
 
 
+def test_string_match_without_references_is_an_error():
+    with pytest.raises(UserError, match="reference_answers"):
+        _string({"exact_match": None}, "x")
+
+
 def test_unknown_eval_type_is_an_error():
     with pytest.raises(UserError, match="eval_types"):
         evaluate_task(_task(["pixel_match"]), "x", None)
