@@ -147,10 +147,13 @@ class ModelAgent:
         return generation.text
 
 
-def _backend(kind: str, model: str) -> Any:
+def _backend(args: argparse.Namespace, model: str) -> Any:
     from agent_rl.backends import make_backend
 
-    return make_backend({"type": kind, "model": model})
+    spec = {"type": args.backend, "model": model}
+    if args.base_url:
+        spec["base_url"] = args.base_url
+    return make_backend(spec)
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -185,7 +188,7 @@ def evaluate(args: argparse.Namespace) -> int:
             if not tasks:
                 raise UserError(f"no task has an id in {args.task_ids}")
         check_reachable(urls, {SITE_VARS[s] for t in tasks for s in t.sites if s in SITE_VARS})
-        judge = _backend(args.backend, args.judge) if args.judge else None
+        judge = _backend(args, args.judge) if args.judge else None
         judged = [str(t.task_id) for t in tasks if needs_judge(t)]
         if judged and judge is None:
             print(
@@ -200,7 +203,7 @@ def evaluate(args: argparse.Namespace) -> int:
             def make_agent(task: Any) -> Agent:
                 return oracle_agent(task, urls)
         else:
-            agent = ModelAgent(_backend(args.backend, args.agent), args.max_new_tokens)
+            agent = ModelAgent(_backend(args, args.agent), args.max_new_tokens)
 
             def make_agent(task: Any) -> Agent:
                 return agent
