@@ -549,15 +549,20 @@ class WebEnv(gym.Env):
         assert self._page is not None
         if self._context is None or self._context.browser is None or not self._context.browser.is_connected():
             raise BrowserCrashed("the browser is not running")
-        try:
-            result = await capture(self._page, await self._session(self._page), self.config.screenshots)
-        except PlaywrightError as err:
-            if isinstance(self._crash_or(err, err), BrowserCrashed):
-                raise
-            # The document changed under the reading (a late navigation): let it load, then read once more.
-            await self._settle(self._page, self._nav_started - 1)
-            self._cdp.pop(self._page, None)
-            result = await capture(self._page, await self._session(self._page), self.config.screenshots)
+        for attempt in range(3):
+            navigations = self._nav_started
+            try:
+                result = await capture(self._page, await self._session(self._page), self.config.screenshots)
+            except PlaywrightError as err:
+                if attempt == 2 or isinstance(self._crash_or(err, err), BrowserCrashed):
+                    raise
+                self._cdp.pop(self._page, None)
+            else:
+                if self._nav_started == navigations and self._nav_settled >= self._nav_started:
+                    break
+            # A navigation began while the page was read (late, e.g. a form submitted from a scheduled task):
+            # let it load and read the new document.
+            await self._settle(self._page, navigations - 1)
         result.tabs = [p.url for p in self._context.pages]
         return result
 
