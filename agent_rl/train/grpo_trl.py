@@ -73,7 +73,7 @@ def grpo_args(config: Config, out_dir: str, seed: int, **overrides: Any):
 
     on_gpu = torch.cuda.is_available()
     batch = config.hands_per_step * config.group_size
-    return GRPOConfig(
+    settings: dict[str, Any] = dict(
         output_dir=out_dir,
         learning_rate=config.lr,
         per_device_train_batch_size=batch,
@@ -93,8 +93,8 @@ def grpo_args(config: Config, out_dir: str, seed: int, **overrides: Any):
         use_cpu=not on_gpu,
         bf16=on_gpu,
         disable_tqdm=False,
-        **overrides,
     )
+    return GRPOConfig(**{**settings, **overrides})
 
 
 def build_trainer(model_path: str, config: Config, out_dir: str, seed: int, callbacks=None, **overrides: Any):

@@ -1,4 +1,3 @@
-import argparse
 import json
 
 import pytest
@@ -7,11 +6,23 @@ pytestmark = pytest.mark.e2e
 
 
 def test_bench_rl_quick_reports_split_and_ratio(tmp_path):
-    from agent_rl.bench import main
+    from agent_rl.cli import main
 
     out = tmp_path / "rl.json"
-    args = argparse.Namespace(name="rl", out=out, quick=True, model=None, hands=2, group=2, max_new_tokens=16)
-    assert main(args) == 0
+    argv = [
+        "bench",
+        "rl",
+        "--quick",
+        "--out",
+        str(out),
+        "--hands",
+        "2",
+        "--group",
+        "2",
+        "--max-new-tokens",
+        "16",
+    ]
+    assert main(argv) == 0
     result = json.loads(out.read_text())
     split = result["multi_turn_iteration"]
     for key in ("rollout_s", "logprob_s", "update_s", "tokens_per_s"):
