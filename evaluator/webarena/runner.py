@@ -118,13 +118,9 @@ class EpisodeRunner:
         lanes = reset_lanes([t for t in todo if t.require_reset])
         with tqdm(total=len(todo), desc="webarena eval", unit="task") as bar:
             with ThreadPoolExecutor(max(1, self.settings.parallel)) as pool:
-                for _ in pool.map(lambda t: self._run_and_record(t, bar), readonly):
-                    pass
-            with ThreadPoolExecutor(max(1, min(self.settings.parallel, len(lanes) or 1))) as pool:
-                for _ in pool.map(
-                    lambda lane: [self._run_and_record(t, bar, reset=True) for t in lane], lanes
-                ):
-                    pass
+                list(pool.map(lambda task: self._run_and_record(task, bar), readonly))
+            with ThreadPoolExecutor(max(1, min(self.settings.parallel, len(lanes)))) as pool:
+                list(pool.map(lambda lane: [self._run_and_record(t, bar, reset=True) for t in lane], lanes))
         for env in self._envs:
             env.close()
         done = self.finished()
