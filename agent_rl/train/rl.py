@@ -187,7 +187,8 @@ class RLTrainer:
             order = samples[:]
             rng.shuffle(order)
             for start in range(0, len(order), cfg.minibatch_size):
-                minibatch = order[start : start + cfg.minibatch_size]
+                # similar lengths share a forward pass (less padding); the minibatch's gradient is the same
+                minibatch = sorted(order[start : start + cfg.minibatch_size], key=lambda s: len(s.input_ids))
                 n_tokens = sum(s.n_response for s in minibatch)
                 for chunk, batch in self._batches(minibatch, cfg.micro_batch_size):
                     stats = self._loss_backward(
