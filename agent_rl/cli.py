@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("agent_rl.bench", "run a benchmark and write its JSON"),
     "sites": ("envs.web.sites.cli", "serve the bundled self-hosted web sites"),
     "webarena": ("evaluator.webarena.cli", "validate and evaluate WebArena task configs"),
+    "judge": ("evaluator.judge.cli", "judge agreement with the WebArena rule evaluators"),
     "control": ("agent_rl.control.cli", "continuous control: dataset generation"),
 }
 

@@ -47,7 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     for name in SITE_FLAGS:
         ev.add_argument(f"--{name.replace('_', '-')}", metavar="URL", help=f"URL of the {name} site")
-    ev.add_argument("--agent", required=True, help="'oracle' (scripted solutions) or a model path / hub id")
+    ev.add_argument(
+        "--agent",
+        required=True,
+        help="'oracle' (scripted solutions), 'wrong' (their deliberately wrong variants) or a model path / hub id",
+    )
     ev.add_argument(
         "--backend", default="transformers", help="backend type for a model agent (transformers, openai)"
     )
@@ -197,11 +201,13 @@ def evaluate(args: argparse.Namespace) -> int:
                 "the reference word for word needs --judge MODEL, and ends as an error without one",
                 file=sys.stderr,
             )
-        if args.agent == "oracle":
-            from evaluator.webarena.scripted import oracle_agent
+        if args.agent in ("oracle", "wrong"):
+            from evaluator.webarena import scripted
+
+            scripted_agent = scripted.oracle_agent if args.agent == "oracle" else scripted.wrong_agent
 
             def make_agent(task: Any) -> Agent:
-                return oracle_agent(task, urls)
+                return scripted_agent(task, urls)
         else:
             agent = ModelAgent(_backend(args, args.agent), args.max_new_tokens)
 
