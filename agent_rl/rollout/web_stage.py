@@ -45,6 +45,9 @@ class Config(BaseModel):
     max_tasks: int | None = Field(None, ge=1)
     max_steps: int = Field(10, ge=1)  # PAE's limit
     vision: bool = False  # show the set-of-marks screenshot to the agent (VLM agents)
+    prompt_view: Literal["tree", "elements"] | None = (
+        None  # default: PAE's element list with vision, else tree
+    )
     backend: dict[str, Any] = {"type": "transformers"}
     temperature: float = Field(1.0, ge=0)
     max_new_tokens: int = Field(128, ge=1)
@@ -91,7 +94,10 @@ def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, fol
     from envs.web.env import WebEnv, WebEnvConfig
 
     evaluate = bool((task.get("eval") or {}).get("eval_types"))  # proposed tasks are left to the judge
-    env_config = WebEnvConfig(max_steps=config.max_steps, vision=config.vision, evaluate=evaluate)
+    view = config.prompt_view or ("elements" if config.vision else "tree")
+    env_config = WebEnvConfig(
+        max_steps=config.max_steps, vision=config.vision, evaluate=evaluate, prompt_view=view
+    )
     return JudgeEvidence(WebEnv(env_config, urls=urls), folder, run_dir, config.last_k_screenshots)
 
 

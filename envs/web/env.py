@@ -19,7 +19,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -58,6 +58,7 @@ class WebEnvConfig:
     max_repeats: int = 3  # early stop after the same action this many times in a row
     max_tree_chars: int = 16000  # the tree is cut to this length in the chat prompt
     history: int = 3  # past actions shown in the prompt (PAE shows 3)
+    prompt_view: Literal["tree", "elements"] = "tree"  # the page as the tree, or as PAE's element list
     evaluate: bool = True  # score the episode with the WebArena evaluators when it ends
     allowed_origins: list[str] = field(default_factory=list)
     prewarm: bool = True  # make the next episode's context while this one runs
@@ -583,7 +584,11 @@ class WebEnv(gym.Env):
             ]
         if obs["error"]:
             lines.append(f"Last action error: {obs['error']}")
-        lines.append("Accessibility tree:\n" + tree)
+        if self.config.prompt_view == "elements":  # PAE's agent input: the labelled elements beside the boxes
+            listed = [f"[{e['id']}] <{e['tag'] or e['role']}> {e['name']}".rstrip() for e in obs["elements"]]
+            lines.append("Labelled elements:\n" + "\n".join(listed))
+        else:
+            lines.append("Accessibility tree:\n" + tree)
         content: list[dict[str, Any]] = [{"type": "text", "text": "\n".join(lines)}]
         images: list[Any] = []
         if self.config.vision and obs["som"] is not None:

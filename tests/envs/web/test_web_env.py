@@ -137,6 +137,17 @@ def test_observation_has_tree_images_elements_and_chat(site, host):
     env.close()
 
 
+def test_pae_prompt_lists_the_labelled_elements_beside_the_marked_screenshot(site, host):
+    env = _env(host, vision=True, prompt_view="elements")
+    obs, _ = env.reset(options={"task": _task(site["base"])})
+    link = _id(obs, "link", "Second page")
+    text = obs["messages"][-1]["content"][0]["text"]
+    assert "Labelled elements:" in text and f"[{link}] <a> Second page" in text
+    assert "Accessibility tree" not in text
+    assert obs["images"] == [obs["som"]]
+    env.close()
+
+
 def test_click_type_and_pae_forms_act_on_the_page(site, host):
     env = _env(host)
     obs, _ = env.reset(options={"task": _task(site["base"])})
