@@ -50,7 +50,7 @@ def trained(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("gp_train")
     build_tiny_text_model(run_dir / "model", seed=0)
     config = sft.Config(
-        data=DATA, max_steps=160, lr=3e-3, batch_size=8, warmup=0.05, save_steps=80, logging_steps=10
+        data=DATA, max_steps=240, lr=3e-3, batch_size=8, warmup=0.05, save_steps=80, logging_steps=10
     )
     ctx = context(run_dir, "sft", {"model": "model"})
     artifacts = sft.run(config, ctx)
@@ -74,9 +74,9 @@ def test_sft_raises_id_success_above_the_untrained_model(trained):
 def test_sft_lists_checkpoints_with_compute(trained):
     log = json.loads((trained["run_dir"] / trained["artifacts"]["checkpoints"]).read_text())
     steps = [c["step"] for c in log["checkpoints"]]
-    assert steps == [80, 160]
+    assert steps == [80, 160, 240]
     first, last = log["checkpoints"][0], log["checkpoints"][-1]
-    assert last["flops"] == pytest.approx(2 * first["flops"])
+    assert last["flops"] == pytest.approx(3 * first["flops"])
     assert last["flops"] == pytest.approx(6 * log["parameters"] * last["tokens"])
 
 
