@@ -117,12 +117,12 @@ class GeneralPointsEnv(gym.Env):
         text = action if isinstance(action, str) else str(action)
         self._attempt += 1
         self._messages.append({"role": "assistant", "content": text})
+        # The solution list (up to ~200 strings) is in reset's info only: step info is stored with every turn.
         info: dict[str, Any] = {
             "attempt": self._attempt,
             "cards": self.cards,
             "suits": self.card_suits,
             "numbers": self.numbers,
-            "solutions": self.solutions,
         }
         if self._attempt > self.max_attempts:
             self._done = True
