@@ -22,3 +22,7 @@ for variant in id rule_ood; do
         --episodes "$episodes" --seed 0 --max-new-tokens 64 --out "$run/eval_$variant.json"
 done
 echo "[demo] results: $run/eval_id.json $run/eval_rule_ood.json (Markdown summaries beside them)"
+
+# The main job: SFT vs RL on GeneralPoints with the tiny model (SFT init, then more SFT or multi-turn RL,
+# then the compare report). --resume makes a rerun skip the stages that already finished.
+.venv/bin/agent-rl run recipes/gp_l_sft_vs_rl_tiny.yaml --out runs/demo --resume
