@@ -135,7 +135,7 @@ class TransformersBackend:
     def _chat_text(self, prompt: ChatPrompt) -> str:
         messages = prompt.messages
         if self.processor is None:  # text models' templates often expect plain-string content
-            messages = [{**m, "content": _plain_text(m["content"])} for m in messages]
+            messages = [{**m, "content": plain_text(m["content"])} for m in messages]
         templater = self.processor or self.tokenizer
         return templater.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
@@ -237,7 +237,7 @@ def _left_pad(rows: list[list[int]], pad_id: int) -> dict[str, Any]:
     return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
-def _plain_text(content: Any) -> Any:
+def plain_text(content: Any) -> Any:
     """Join a list of text parts into one string; leave anything else as it is."""
     if isinstance(content, list) and all(part.get("type") == "text" for part in content):
         return "".join(part["text"] for part in content)

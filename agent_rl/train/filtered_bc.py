@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_rl.backends.transformers_backend import _plain_text
+from agent_rl.backends.transformers_backend import plain_text
 from agent_rl.core.losses import weighted_bc_loss
 from agent_rl.core.types import Episode
 from agent_rl.models.loading import LoadedModel, load_model
@@ -85,7 +85,7 @@ def fill_token_ids(episodes: list[Episode], tokenizer) -> None:
         for turn in episode.turns:
             if turn.response_token_ids or turn.images:  # VLM turns need the backend's own ids
                 continue
-            messages = [{**m, "content": _plain_text(m["content"])} for m in turn.messages]
+            messages = [{**m, "content": plain_text(m["content"])} for m in turn.messages]
             text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
             turn.prompt_token_ids = tokenizer(text, add_special_tokens=False).input_ids
             response = tokenizer(turn.response, add_special_tokens=False).input_ids
