@@ -39,6 +39,10 @@ STAGES: dict[str, str] = {
     "eval": "agent_rl.train.gp_eval",
     "compare": "agent_rl.report.compare",
     "filtered_bc": "agent_rl.train.filtered_bc",
+    "propose": "proposer.stage",
+    "web_rollout": "agent_rl.rollout.web_stage",
+    "judge": "evaluator.judge.stage",
+    "webarena_eval": "evaluator.webarena.stage",
     "control_train": "agent_rl.control.stage",
 }
 TINY_MODELS = ("tiny", "tiny-vlm")
