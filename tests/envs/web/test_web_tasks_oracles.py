@@ -8,18 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from envs.web.browser import CHROMIUM_ARGS, DEBIAN_CHROMIUM
 from envs.web.oracles import oracle_actions, run_actions, wrong_actions
 from envs.web.tasks import load_bundled_tasks
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _pick(tasks):
@@ -49,7 +40,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        chromium = pw.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
