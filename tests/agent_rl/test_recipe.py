@@ -137,7 +137,7 @@ def test_resume_after_a_kill_skips_finished_stages(tmp_path):
                 "type": "rl",
                 "inputs": {"model": "sft.checkpoint"},
                 "rl": {
-                    "iterations": 4,
+                    "iterations": 30,
                     "hands_per_iter": 2,
                     "group_size": 2,
                     "max_new_tokens": 8,
@@ -158,7 +158,7 @@ def test_resume_after_a_kill_skips_finished_stages(tmp_path):
     while not (run_dir / "rl" / "checkpoint-1" / "trainer_state.json").exists():
         assert proc.poll() is None, "the run ended before it could be killed"
         assert time.time() < deadline, "RL never saved its first checkpoint"
-        time.sleep(0.2)
+        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     state = json.loads((run_dir / "state.json").read_text())
@@ -178,4 +178,4 @@ def test_resume_after_a_kill_skips_finished_stages(tmp_path):
     iterations = [
         json.loads(line)["iteration"] for line in (run_dir / "rl" / "metrics.jsonl").read_text().splitlines()
     ]
-    assert iterations[-1] == 4 and iterations.count(1) == 1
+    assert iterations[-1] == 30 and iterations.count(1) == 1
