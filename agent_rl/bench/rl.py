@@ -1,9 +1,9 @@
 """`agent-rl bench rl`: where an RL iteration's time goes, and our RL step against TRL's GRPOTrainer step.
 
-1. Multi-turn GeneralPoints iterations of the `rl` stage: seconds in rollout, log-prob recompute and update,
-   and tokens per second.
-2. Single-turn, same tiny model, sampling settings and batch (hands x group): optimiser updates per second of
-   our `rl` stage divided by TRL GRPOTrainer's, both timed in this run after one warm-up step.
+1. Multi-turn GeneralPoints iterations of the `rl` stage (2 epochs, so old log-probs are recomputed): seconds
+   in rollout, log-prob recompute and update, and tokens per second.
+2. Single-turn, same tiny model, sampling settings and batch (hands x group), one epoch each: optimiser
+   updates per second of our `rl` stage divided by TRL GRPOTrainer's, both timed in this run after a warm-up.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _our_steps(
-    model: str, env: EnvOptions, args, steps: int, out_dir: Path, seed: int = 0
+    model: str, env: EnvOptions, args, steps: int, out_dir: Path, epochs: int = 1, seed: int = 0
 ) -> list[dict[str, float]]:
     from agent_rl.backends.transformers_backend import TransformersBackend
     from agent_rl.train import rl
@@ -36,7 +36,7 @@ def _our_steps(
         env=env,
         hands_per_iter=args.hands,
         group_size=args.group,
-        epochs=1,
+        epochs=epochs,
         minibatch_size=args.hands * args.group * env.max_attempts,
         micro_batch_size=args.hands * args.group,
         max_new_tokens=args.max_new_tokens,
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> dict:
             if getattr(args, name, None) is None:
                 setattr(args, name, default)
         multi = _our_steps(
-            model, EnvOptions(max_attempts=2 if quick else 5), args, steps, Path(tmp) / "multi"
+            model, EnvOptions(max_attempts=2 if quick else 5), args, steps, Path(tmp) / "multi", epochs=2
         )
         single_env = EnvOptions(max_attempts=1)
         ours = [m["seconds"] for m in _our_steps(model, single_env, args, steps, Path(tmp) / "single")]
