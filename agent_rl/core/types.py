@@ -40,6 +40,12 @@ class Episode:
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def task_key(self) -> str:
+        """What makes two episodes the same task (for groups and per-task filters): its id, else its intent."""
+        task = self.task or {}
+        return str(task.get("task_id", task.get("intent", sorted(task.items()))))
+
+    @property
     def total_reward(self) -> float:
         return float(sum(t.reward for t in self.turns))
 

@@ -22,12 +22,11 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_rl.backends.transformers_backend import plain_text
 from agent_rl.core.losses import weighted_bc_loss
 from agent_rl.core.types import Episode
 from agent_rl.models.loading import LoadedModel, load_model
 from agent_rl.rollout.store import EpisodeStore
-from agent_rl.train.policy import PolicyWithValue, TurnSample, collate, forward_logprobs
+from agent_rl.train.policy import PolicyWithValue, TurnSample, collate, fill_token_ids, forward_logprobs
 from agent_rl.train.rl import encode_turns
 
 log = logging.getLogger("agent_rl.train.filtered_bc")
@@ -45,17 +44,12 @@ class Config(BaseModel):
     max_grad_norm: float = 1.0
 
 
-def task_key(episode: Episode) -> str:
-    task = episode.task or {}
-    return str(task.get("task_id", task.get("intent", sorted(task.items()))))
-
-
 def select_shortest_successes(episodes: list[Episode], keep_percentile: float) -> list[Episode]:
     """Successful, error-free episodes; per task only those at or below the percentile of their lengths."""
     by_task: dict[str, list[Episode]] = defaultdict(list)
     for episode in episodes:
         if episode.success and not episode.error and episode.turns:
-            by_task[task_key(episode)].append(episode)
+            by_task[episode.task_key].append(episode)
     kept = []
     for group in by_task.values():
         limit = np.percentile([len(e.turns) for e in group], keep_percentile)
@@ -77,19 +71,6 @@ def update_replay(folder: Path, previous: Path | None, new: list[Episode], size:
     for episode in buffer:
         store.append(episode)
     return store.read()  # images now point into the buffer's own folder
-
-
-def fill_token_ids(episodes: list[Episode], tokenizer) -> None:
-    """Tokenise text turns that came without token ids (e.g. from an HTTP server or a human demo)."""
-    for episode in episodes:
-        for turn in episode.turns:
-            if turn.response_token_ids or turn.images:  # VLM turns need the backend's own ids
-                continue
-            messages = [{**m, "content": plain_text(m["content"])} for m in turn.messages]
-            text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-            turn.prompt_token_ids = tokenizer(text, add_special_tokens=False).input_ids
-            response = tokenizer(turn.response, add_special_tokens=False).input_ids
-            turn.response_token_ids = response + [tokenizer.eos_token_id]
 
 
 def train_turns(

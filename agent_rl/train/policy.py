@@ -12,7 +12,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from agent_rl.backends.transformers_backend import plain_text
 from agent_rl.core.policy_gradient import token_logprobs
+from agent_rl.core.types import Episode
 
 
 @dataclass
@@ -104,3 +106,16 @@ def forward_logprobs(
     if values is not None:
         prompt_values = values.gather(1, batch["last_prompt"].unsqueeze(1)).squeeze(1)
     return logprobs, prompt_values
+
+
+def fill_token_ids(episodes: list[Episode], tokenizer) -> None:
+    """Tokenise text turns that came without token ids (e.g. from an HTTP server or a human demo)."""
+    for episode in episodes:
+        for turn in episode.turns:
+            if turn.response_token_ids or turn.images:  # VLM turns need the backend's own ids
+                continue
+            messages = [{**m, "content": plain_text(m["content"])} for m in turn.messages]
+            text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+            turn.prompt_token_ids = tokenizer(text, add_special_tokens=False).input_ids
+            response = tokenizer(turn.response, add_special_tokens=False).input_ids
+            turn.response_token_ids = response + [tokenizer.eos_token_id]

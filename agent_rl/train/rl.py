@@ -31,9 +31,10 @@ from agent_rl.backends.base import SamplingParams
 from agent_rl.core.policy_gradient import clipped_pg_loss, clipped_value_loss, kl_to_reference, masked_mean
 from agent_rl.core.returns import discounted_returns, gae, group_normalized_advantages
 from agent_rl.core.types import Episode
+from agent_rl.rollout.store import EpisodeStore
 from agent_rl.train.episodes import Hand, deal_hands, play
 from agent_rl.train.gp_data import EnvOptions
-from agent_rl.train.policy import PolicyWithValue, TurnSample, collate, forward_logprobs
+from agent_rl.train.policy import PolicyWithValue, TurnSample, collate, fill_token_ids, forward_logprobs
 from agent_rl.train.sft import CheckpointLog, count_parameters
 
 log = logging.getLogger("agent_rl.train.rl")
@@ -276,6 +277,37 @@ def _open(images: list[Any]) -> list[Any]:
     return [Image.open(i).convert("RGB") if isinstance(i, (str, Path)) else i for i in images]
 
 
+def learn_from(
+    trainer: RLTrainer, episodes: list[Episode], groups: list[list[int]], rng: random.Random
+) -> dict[str, float]:
+    """Score the episodes' turns, give each turn its advantage, and update. Groups index into `episodes`."""
+    started = time.perf_counter()
+    samples, where = encode_turns(episodes, trainer.processor)
+    values = trainer.score(samples)
+    scored = time.perf_counter()
+    per_episode = [np.zeros(len(e.turns)) for e in episodes]
+    for (e, t), value in zip(where, values, strict=True):
+        per_episode[e][t] = value
+    advantages, targets = turn_advantages(episodes, groups, trainer.config, per_episode)
+    for sample, (e, t) in zip(samples, where, strict=True):
+        sample.advantage = float(advantages[e][t])
+        sample.value_target = float(targets[e][t])
+    stats = trainer.update(samples, rng) if samples else {}
+    n = max(1, len(episodes))
+    return {
+        "mean_reward": sum(e.total_reward for e in episodes) / n,
+        "success_rate": sum(e.success for e in episodes) / n,
+        "mean_turns": sum(len(e.turns) for e in episodes) / n,
+        "first_turn_reward": sum(e.turns[0].reward for e in episodes if e.turns) / n,
+        "turns": len(samples),
+        "tokens": sum(len(s.input_ids) for s in samples),
+        "response_tokens": sum(s.n_response for s in samples),
+        "logprob_s": scored - started,
+        "update_s": time.perf_counter() - scored,
+        **stats,
+    }
+
+
 def rl_iteration(
     trainer: RLTrainer,
     backend: Any,
@@ -291,36 +323,24 @@ def rl_iteration(
     grouped = [hand for hand in hands for _ in range(cfg.group_size)]
     episodes = play(backend, cfg.env, grouped, params, store_dir, prefix)
     rolled = time.perf_counter()
-    samples, where = encode_turns(episodes, trainer.processor)
-    values = trainer.score(samples)
-    scored = time.perf_counter()
-    per_episode = [np.zeros(len(e.turns)) for e in episodes]
-    for (e, t), value in zip(where, values, strict=True):
-        per_episode[e][t] = value
     groups = [list(range(g * cfg.group_size, (g + 1) * cfg.group_size)) for g in range(len(hands))]
-    advantages, targets = turn_advantages(episodes, groups, cfg, per_episode)
-    for sample, (e, t) in zip(samples, where, strict=True):
-        sample.advantage = float(advantages[e][t])
-        sample.value_target = float(targets[e][t])
-    stats = trainer.update(samples, rng) if samples else {}
-    updated = time.perf_counter()
-    tokens = sum(len(s.input_ids) for s in samples)
-    response_tokens = sum(s.n_response for s in samples)
-    n = max(1, len(episodes))
-    return {
-        "mean_reward": sum(e.total_reward for e in episodes) / n,
-        "success_rate": sum(e.success for e in episodes) / n,
-        "mean_turns": sum(len(e.turns) for e in episodes) / n,
-        "first_turn_reward": sum(e.turns[0].reward for e in episodes if e.turns) / n,
-        "turns": len(samples),
-        "tokens": tokens,
-        "response_tokens": response_tokens,
-        "rollout_s": rolled - started,
-        "logprob_s": scored - rolled,
-        "update_s": updated - scored,
-        "tokens_per_s": tokens / max(1e-9, updated - started),
-        **stats,
-    }
+    metrics = learn_from(trainer, episodes, groups, rng)
+    metrics["rollout_s"] = rolled - started
+    metrics["tokens_per_s"] = metrics["tokens"] / max(1e-9, time.perf_counter() - started)
+    return metrics
+
+
+def learn_from_store(trainer: RLTrainer, store_dir: Path, rng: random.Random) -> dict[str, float]:
+    """One update on stored episodes with their rewards (e.g. web episodes scored by the judge); episodes of
+    the same task form a group for the critic-free advantage."""
+    store = EpisodeStore(store_dir)
+    episodes = [e for e in store.read() if not e.error and e.turns]
+    store.open_images(episodes)
+    fill_token_ids(episodes, trainer.tokenizer)
+    groups: dict[str, list[int]] = {}
+    for i, episode in enumerate(episodes):
+        groups.setdefault(episode.task_key, []).append(i)
+    return learn_from(trainer, episodes, list(groups.values()), rng)
 
 
 def iteration_hands(config: Config, iteration: int, seed: int) -> list[Hand]:
@@ -343,7 +363,9 @@ def sampling(config: Config, seed: int | None) -> SamplingParams:
 
 
 def run(config: Config, ctx) -> dict[str, str]:
-    """Input: `model` (usually an SFT checkpoint). Outputs: `checkpoint` (the last) and `checkpoints` (log)."""
+    """Input: `model` (usually an SFT checkpoint), and optionally `episodes`: a store of scored episodes
+    (e.g. web episodes with judge rewards) to make one update on instead of playing GeneralPoints.
+    Outputs: `checkpoint` (the last) and `checkpoints` (log)."""
     from agent_rl.backends.transformers_backend import TransformersBackend
 
     init = ctx.resolve("model")
@@ -358,8 +380,16 @@ def run(config: Config, ctx) -> dict[str, str]:
         else init
     )
     ckpt_log = CheckpointLog(ctx.stage_dir / "checkpoints.json", init=init_rel, parameters=trainer.n_params)
-    backend = TransformersBackend(trainer.model, trainer.tokenizer, trainer.processor, max_batch_size=64)
     rng = random.Random(ctx.seed)
+    if "episodes" in ctx.artifacts:  # stored episodes with their rewards (e.g. judged web episodes)
+        metrics = learn_from_store(trainer, ctx.path("episodes"), rng)
+        ctx.logger.log({"iteration": 1, **metrics})
+        folder = ctx.stage_dir / "checkpoint-1"
+        trainer.save(folder, 1, {"tokens": metrics["tokens"]})
+        flops = 6.0 * trainer.n_params * metrics["tokens"]  # the rollouts were counted where they ran
+        ckpt_log.add(1, ctx.rel(folder), metrics["tokens"], flops)
+        return {"checkpoint": ctx.rel(folder), "checkpoints": ctx.rel(ctx.stage_dir / "checkpoints.json")}
+    backend = TransformersBackend(trainer.model, trainer.tokenizer, trainer.processor, max_batch_size=64)
     tokens = state["tokens"]
     n = trainer.n_params
     episodes_dir = ctx.stage_dir / "episodes"

@@ -1,4 +1,4 @@
-"""Filtered BC on real GeneralPoints episodes and a real tiny model."""
+"""Learning from stored episodes (filtered BC, and RL on scored episodes) with a real tiny model."""
 
 import functools
 from pathlib import Path
@@ -14,14 +14,9 @@ from agent_rl.recipe import StageContext
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.runlog import MetricsLogger
-from agent_rl.train import filtered_bc
-from agent_rl.train.filtered_bc import (
-    Config,
-    fill_token_ids,
-    select_shortest_successes,
-    update_replay,
-)
-from agent_rl.train.policy import PolicyWithValue, collate, forward_logprobs
+from agent_rl.train import filtered_bc, rl
+from agent_rl.train.filtered_bc import Config, select_shortest_successes, update_replay
+from agent_rl.train.policy import PolicyWithValue, collate, fill_token_ids, forward_logprobs
 from agent_rl.train.rl import encode_turns
 from envs.generalpoints import GeneralPointsEnv, format_answer, solve
 
@@ -58,9 +53,13 @@ def test_replay_carries_earlier_iterations_and_keeps_the_newest(tmp_path):
 
 
 class Expert:
-    """Stands in for a strong agent: answers with a solver-made formula for the hand in the prompt."""
+    """Stands in for a strong agent: answers with a solver-made formula for the hand in the prompt; with
+    `wrong_every=k`, every k-th answer is a legal formula that misses the target instead."""
 
     name = "expert"
+
+    def __init__(self, wrong_every=0):
+        self.wrong_every, self.calls = wrong_every, 0
 
     def generate(self, prompts, params):
         from agent_rl.backends.base import Generation
@@ -69,7 +68,9 @@ class Expert:
         for prompt in prompts:
             cards = cards_in(prompt.messages[0]["content"])
             numbers = [{"A": 1, "J": 10, "Q": 10, "K": 10}.get(c) or int(c) for c in cards]
-            formula = solve(numbers)[0]
+            self.calls += 1
+            wrong = self.wrong_every and self.calls % self.wrong_every == 0
+            formula = "-".join(map(str, numbers)) if wrong else solve(numbers)[0]
             out.append(Generation(text=format_answer(cards, numbers, formula)))
         return out
 
@@ -85,6 +86,7 @@ def tiny(tmp_path_factory):
 
 
 def mean_response_logprob(model_path, episodes):
+    """Mean log-probability per response token of the episodes' turns under the model."""
     loaded = load_model(model_path, device="cpu")
     fill_token_ids(episodes, loaded.tokenizer)
     samples, _ = encode_turns(episodes, None)
@@ -142,3 +144,40 @@ def test_filtered_bc_without_successes_passes_the_model_on(tiny, tmp_path):
     )
     out = filtered_bc.run(Config(), ctx)
     assert Path(out["checkpoint"]) == Path(tiny)
+
+
+def test_rl_stage_learns_from_stored_scored_episodes(tiny, tmp_path):
+    run_dir = tmp_path / "run"
+    store = EpisodeStore(run_dir / "judged")
+    specs = [
+        EpisodeSpec(
+            f"ep-{i}",
+            functools.partial(GeneralPointsEnv, max_attempts=1),
+            seed=i // 2,
+            task={"task_id": i // 2},
+        )
+        for i in range(12)
+    ]  # two episodes per hand: one solved, one with a formula that misses (-1)
+    run_rollouts(Expert(wrong_every=2), specs, SamplingParams(), store=store, progress=False)
+    episodes = store.read()
+    solved = [e for e in episodes if e.success]
+    missed = [e for e in episodes if not e.success]
+    assert len(solved) == len(missed) == 6
+    before = mean_response_logprob(tiny, solved) - mean_response_logprob(tiny, missed)
+    (run_dir / "rl").mkdir()
+    ctx = StageContext(
+        run_dir,
+        run_dir / "rl",
+        {"model": str(tiny), "episodes": "judged"},
+        MetricsLogger(run_dir / "rl"),
+        0,
+        False,
+    )
+    config = rl.Config(epochs=4, lr=3e-3, minibatch_size=12, micro_batch_size=12, clip=0.5)
+    out = rl.run(config, ctx)
+    after = mean_response_logprob(run_dir / out["checkpoint"], solved) - mean_response_logprob(
+        run_dir / out["checkpoint"], missed
+    )
+    assert after > before + 0.05  # the solved answers gained on the missed ones
+    [record] = MetricsLogger(run_dir / "rl").records()
+    assert record["turns"] == 12 and record["success_rate"] == 0.5
