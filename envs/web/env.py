@@ -181,6 +181,10 @@ class WebEnv(gym.Env):
             if parsed is not None and parsed.kind == "stop":  # the page is as last observed
                 self.answer = parsed.text
                 terminated = True
+                # A navigation or request set off by the last action may still be landing (a form submitted
+                # late on a busy machine): let it settle before the evaluators read the sites.
+                with contextlib.suppress(PlaywrightError):
+                    self._host.run(self._settle(self._page, self._nav_settled), timeout=self._call_timeout())
                 obs = dict(self._obs, error="", step=self._steps)
             else:
                 if parsed is not None:

@@ -56,6 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend", default="transformers", help="backend type for a model agent (transformers, openai)"
     )
     ev.add_argument(
+        "--base-url",
+        default=None,
+        help="OpenAI-compatible server URL, with --backend openai (agent and judge)",
+    )
+    ev.add_argument(
         "--judge", default=None, help="model for fuzzy_match / N/A judgements (same backend type)"
     )
     ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
