@@ -58,7 +58,13 @@ def stage_backend(spec: dict[str, Any], ctx: Any, model_input: str = "model") ->
     spec = dict(spec)
     if spec.get("type", "transformers") in MODEL_BACKENDS and "model" not in spec:
         spec["model"] = ctx.resolve(model_input)
-    backend = make_backend(spec)
+    with closing(make_backend(spec)) as backend:
+        yield backend
+
+
+@contextlib.contextmanager
+def closing(backend: Backend) -> Iterator[Backend]:
+    """Yield the backend and close it afterwards when it has something to close (a server, an engine)."""
     try:
         yield backend
     finally:

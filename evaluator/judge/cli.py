@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image
 
-from agent_rl.backends import make_backend
+from agent_rl.backends import closing, make_backend
 from agent_rl.errors import UserError
 from evaluator.judge.agreement import agreement_report
 from evaluator.judge.judge import Judge, JudgeInput
@@ -78,11 +78,8 @@ def main(args: argparse.Namespace) -> int:
         if not args.base_url:
             raise UserError("--backend openai needs --base-url (e.g. http://127.0.0.1:8000/v1)")
         spec["base_url"] = args.base_url
-    backend = make_backend(spec)
-    try:
+    with closing(make_backend(spec)) as backend:
         report = judge_results(Judge(backend, "vlm", args.last_k, args.max_new_tokens), args.results)
-    finally:
-        getattr(backend, "close", lambda: None)()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     summary = {
