@@ -1,0 +1,57 @@
+"""GeneralPointsEnv honours the Gymnasium contract: declared spaces, a registered id, check_env, vector envs."""
+
+import gymnasium as gym
+import pytest
+from gymnasium.utils.env_checker import check_env
+from PIL import Image
+
+from envs.generalpoints import ENV_ID, GeneralPointsEnv
+from envs.generalpoints.spaces import ChatSpace, TextSpace
+
+
+@pytest.mark.parametrize("modality", ["text", "vision"])
+def test_registered_env_passes_check_env(modality, recwarn):
+    env = gym.make(ENV_ID, modality=modality, face_cards_as_10=False)
+    assert isinstance(env.unwrapped, GeneralPointsEnv) and env.unwrapped.modality == modality
+    check_env(env.unwrapped)
+    gym_warnings = [str(w.message) for w in recwarn if "WARN" in str(w.message)]  # gymnasium.logger.warn
+    assert not gym_warnings, gym_warnings
+    obs, _ = env.reset(seed=1)
+    assert obs in env.observation_space
+    obs, *_ = env.step('{"formula": "1+2"}')
+    assert obs in env.observation_space and len(obs["messages"]) == 3
+
+
+def test_chat_space_contains_only_well_formed_chats():
+    text, vision = ChatSpace(), ChatSpace(vision=True)
+    image = Image.new("RGB", (4, 4))
+    chat = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}], "images": []}
+    with_image = {
+        "messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "cards?"}]}],
+        "images": [image],
+    }
+    assert chat in text and chat in vision and with_image in vision and with_image not in text
+    assert {**with_image, "images": []} not in vision  # one image part, no image
+    assert {"messages": [{"role": "robot", "content": "hi"}], "images": []} not in text
+    assert {"messages": [{"role": "user", "content": 3}], "images": []} not in text
+    assert {"messages": [], "images": [], "extra": 1} not in text and "chat" not in text
+    text.seed(0)
+    vision.seed(0)
+    assert text.sample() in text and vision.sample() in vision and vision.sample()["images"]
+
+
+def test_text_space_takes_any_string_up_to_its_bound():
+    space = TextSpace(max_length=5)
+    space.seed(3)
+    assert "ab ✓" in space and "toolong" not in space and 3 not in space and "" in space
+    assert all(space.sample() in space for _ in range(20))
+    assert "x" * 10**6 in TextSpace()
+
+
+def test_vector_env_steps_text_actions():
+    envs = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="sync", max_attempts=2)
+    obs, _ = envs.reset(seed=0)
+    assert len(obs) == 2 and all(o in envs.single_observation_space for o in obs)
+    _, rewards, terminated, truncated, _ = envs.step(('{"formula": "1+2"}', "x"))
+    assert rewards[1] == -3.0 and not terminated.any() and not truncated.any()
+    envs.close()
