@@ -16,10 +16,17 @@ import json
 import time
 from fractions import Fraction
 
-from envs.generalpoints import GeneralPointsEnv, format_answer, formula_value, read_answer
+from envs.generalpoints import (
+    SEEDS,
+    GeneralPointsEnv,
+    Hand,
+    evaluation_hands,
+    format_answer,
+    formula_value,
+    read_answer,
+)
 from envs.generalpoints.rewards import grade
 from envs.generalpoints.solver import _solve_sorted, _table, join
-from proposer.cards import Hand, evaluation_hands
 
 TARGET_STEPS_PER_S = 20_000
 _clock = time.thread_time
@@ -114,7 +121,7 @@ def _time_json(hands: list[Hand], solutions: list[str]) -> tuple[float, int]:
 
 def run(args: argparse.Namespace) -> dict:
     quick = bool(getattr(args, "quick", False))
-    text_hands = evaluation_hands("id", n=200 if quick else 3000, seed=1)
+    text_hands = evaluation_hands("id", n=200 if quick else 3000, seed=SEEDS["bench"])
     vision_hands = text_hands[: 10 if quick else 300]
     naive_hands = text_hands[: 1 if quick else 20]
     cold_hands = list(itertools.combinations_with_replacement(range(1, 11 if quick else 14), 4))

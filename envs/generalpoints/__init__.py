@@ -25,6 +25,17 @@ from envs.generalpoints.prompts import FAILURE_PREFIX, build_prompt, format_answ
 from envs.generalpoints.render import render_hand
 from envs.generalpoints.rewards import RewardConfig, grade
 from envs.generalpoints.solver import is_solvable, solve
+from envs.generalpoints.variants import (
+    EVAL_EPISODES,
+    SEEDS,
+    VARIANTS,
+    EnvOptions,
+    Hand,
+    Variant,
+    deal,
+    evaluation_hands,
+    variant,
+)
 
 ENV_ID = "agent_rl/GeneralPoints-v0"
 if ENV_ID not in gymnasium.registry:
@@ -33,6 +44,15 @@ if ENV_ID not in gymnasium.registry:
 __all__ = [
     "ENV_ID",
     "BLACK_SUITS",
+    "EVAL_EPISODES",
+    "SEEDS",
+    "VARIANTS",
+    "EnvOptions",
+    "Hand",
+    "Variant",
+    "deal",
+    "evaluation_hands",
+    "variant",
     "FACE_LABELS",
     "FAILURE_PREFIX",
     "LABELS",
