@@ -86,7 +86,9 @@ def _as_backend(backend_or_model: Any, batch_size: int) -> Backend:
 
 def episode_specs(settings: EvalSettings) -> list[EpisodeSpec]:
     """One spec per hand of the variant's fixed evaluation set."""
-    game = EnvOptions(variant=settings.variant, modality=settings.modality, max_attempts=settings.max_attempts)
+    game = EnvOptions(
+        variant=settings.variant, modality=settings.modality, max_attempts=settings.max_attempts
+    )
     return [
         EpisodeSpec(
             episode_id=f"{settings.variant}-{settings.seed}-{hand.index:05d}",
@@ -235,13 +237,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--episodes", type=int, default=default["episodes"], help="hands from the fixed set")
     parser.add_argument("--seed", type=int, default=default["seed"], help="which set, and the sampling seed")
     parser.add_argument(
-        "--out", type=Path, default=None, help="folder for summary.json/.md and episodes (default runs/eval/...)"
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for summary.json/.md and episodes (default runs/eval/...)",
     )
-    parser.add_argument("--max-attempts", type=int, default=default["max_attempts"], help="attempts per episode")
+    parser.add_argument(
+        "--max-attempts", type=int, default=default["max_attempts"], help="attempts per episode"
+    )
     parser.add_argument("--temperature", type=float, default=default["temperature"], help="0 is greedy")
     parser.add_argument("--top-p", type=float, default=default["top_p"])
     parser.add_argument("--max-new-tokens", type=int, default=default["max_new_tokens"])
-    parser.add_argument("--batch-size", type=int, default=default["batch_size"], help="prompts per generate call")
+    parser.add_argument(
+        "--batch-size", type=int, default=default["batch_size"], help="prompts per generate call"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -250,7 +259,9 @@ def main(args: argparse.Namespace) -> int:
     settings = EvalSettings(**{name: getattr(args, name) for name in EvalSettings.model_fields})
     out: Path = args.out or Path("runs/eval") / f"generalpoints_{settings.variant}_{settings.modality}"
     if out.exists() and not out.is_dir():
-        raise UserError(f"--out is a folder (summary.json, summary.md and the episodes go there); {out} is a file")
+        raise UserError(
+            f"--out is a folder (summary.json, summary.md and the episodes go there); {out} is a file"
+        )
     result = evaluate_generalpoints(args.model, out_dir=out, settings=settings, progress=not args.no_progress)
     low, high = result["success_rate_ci95"]
     print(

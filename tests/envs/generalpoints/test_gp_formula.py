@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envs.generalpoints import GeneralPointsEnv, format_answer, formula_value, read_answer
+from agent_rl.bench.gp_env import hostile_replies
+from envs.generalpoints import GeneralPointsEnv, formula_value, read_answer
 from envs.generalpoints.env import INFO_CARDS, INFO_CHARS
 from envs.generalpoints.formula import evaluate, number_value, tokens
 from envs.generalpoints.rewards import FEEDBACK_CHARS
@@ -78,19 +79,7 @@ def _timed_step(env: GeneralPointsEnv, text: str):
     return result, time.perf_counter() - start
 
 
-HOSTILE = {
-    "5,000 digits": format_answer(HAND, [1, 6, 3, 10], "9" * 5000 + "*1*6*3*10"),
-    "5,000 leading zeros": format_answer(HAND, [1, 6, 3, 10], "0" * 5000 + "10*3-6*1"),
-    "cards regex 300 KB": '"cards":[' * (300_000 // 9),
-    "cards regex 1 MB": '"cards":[' * (1_000_000 // 9),
-    "1 MB formula": '{"formula": "' + "1+" * 500_000 + '1"}',
-    "1 MB of parentheses": '{"formula": "' + "(" * 1_000_000 + '10*3-6*1"}',
-    "1 MB of bad tokens": '{"formula": "' + "+" * 1_000_000 + '"}',
-    "1 MB of numbers": '"formula": "' + "123456+" * 150_000 + '1"',
-    "1 MB illegal": '"formula": "' + "\u00d7" * 1_000_000 + '"',
-    "1 MB of cards": '{"cards": [' + '"K", ' * 200_000 + '"A"], "formula": "10*3-6*1"}',
-    "deep JSON": "[" * 100_000,
-}
+HOSTILE = hostile_replies()
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))

@@ -25,7 +25,10 @@ def test_registered_env_passes_check_env(modality, recwarn):
 def test_chat_space_contains_only_well_formed_chats():
     text, vision = ChatSpace(), ChatSpace(vision=True)
     image = Image.new("RGB", (4, 4))
-    chat = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}], "images": []}
+    chat = {
+        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}],
+        "images": [],
+    }
     with_image = {
         "messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "cards?"}]}],
         "images": [image],

@@ -21,7 +21,11 @@ from envs.generalpoints.variants import difficulty_of
 # Digests of the 234 evaluation hands (cards and suits) per variant at seed 0, taken from the dealer before
 # variants moved into envs/generalpoints (proposer.cards.evaluation_hands): the same hands as ever, so
 # evaluation numbers stay comparable across the move.
-EVALUATION_DIGESTS = {"id": "d05ced55042e8446", "rule_ood": "c5d0902ec0ea24f2", "visual_ood": "ed2b81cc354776c7"}
+EVALUATION_DIGESTS = {
+    "id": "d05ced55042e8446",
+    "rule_ood": "c5d0902ec0ea24f2",
+    "visual_ood": "ed2b81cc354776c7",
+}
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
@@ -81,7 +85,11 @@ def test_env_options_play_and_deal_their_variant():
 
 
 def test_difficulty_and_round_trip():
-    assert difficulty_of(1) == (1.0, "hard") and difficulty_of(24)[1] == "medium" and difficulty_of(25)[1] == "easy"
+    assert (
+        difficulty_of(1) == (1.0, "hard")
+        and difficulty_of(24)[1] == "medium"
+        and difficulty_of(25)[1] == "easy"
+    )
     with pytest.raises(ValueError):
         difficulty_of(0)
     hand = evaluation_hands("rule_ood", n=1)[0]
