@@ -15,6 +15,7 @@ No document holds a GeneralPoints solution: an expression over four numbers is n
 
 from __future__ import annotations
 
+import operator
 import random
 from fractions import Fraction
 
@@ -24,7 +25,8 @@ from envs.generalpoints import LABELS, SUITS
 
 FACE_NAMES = {"A": "Ace", "J": "Jack", "Q": "Queen", "K": "King"}
 SUIT_COLOURS = {"spades": "black", "clubs": "black", "hearts": "red", "diamonds": "red"}
-_OPS = ("+", "-", "*", "/")
+_OPERATIONS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+_OPS = tuple(_OPERATIONS)
 FORBIDDEN_VALUE = 24  # the game's target: no expression over four numbers is written with this value
 
 
@@ -38,13 +40,8 @@ class PretrainTextConfig(BaseModel):
 
 
 def _apply(op: str, a: Fraction, b: Fraction) -> Fraction | None:
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    return a / b if b else None
+    """`a op b` exactly; None for a division by zero."""
+    return None if op == "/" and not b else _OPERATIONS[op](a, b)
 
 
 def _show(value: Fraction) -> str:
