@@ -30,8 +30,7 @@ from itertools import accumulate
 
 import numpy as np
 
-from envs.generalpoints.formula import DIGIT_RUN as _DIGIT_RUN
-from envs.generalpoints.formula import ILLEGAL, evaluate, number_value, tokens
+from envs.generalpoints.formula import DIGIT_RUN, ILLEGAL, evaluate, number_value, tokens
 from envs.generalpoints.rational import to_text
 
 # Formulas whose every token follows its order rule (step 2), unmatched ')' aside; e.g. "(1+6)*3+", "((".
@@ -102,7 +101,7 @@ def grammar_violations(formula: str) -> list[int]:
 
 def number_penalties(formula: str, numbers: Sequence[int], rewards: RewardConfig) -> list[tuple[float, str]]:
     """(reward, reason) for the number-use checks of step 3; empty when the numbers are exactly the cards."""
-    runs = _DIGIT_RUN.findall(formula)
+    runs = DIGIT_RUN.findall(formula)
     if len(runs) == len(numbers) and sorted(map(number_value, runs)) == sorted(numbers):
         return []  # the common case, without counting
     used: Counter = Counter()

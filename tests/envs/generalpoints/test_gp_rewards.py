@@ -3,8 +3,11 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from envs.generalpoints import GeneralPointsEnv, RewardConfig, grade, solve
+from envs.generalpoints.formula import tokens
 from envs.generalpoints.rewards import grammar_violations, starts_a_solution
 
 HAND = ["A", "6", "3", "K"]  # numbers 1, 6, 3, 10 in distribution
@@ -186,3 +189,27 @@ def test_rewards_are_configurable():
     rewards = RewardConfig(grammar=-30.0, bad_number=-20.0, unused_number=-7.0, prefix=0.5)
     assert grade("1++6**7", NUMBERS, SOLUTIONS, rewards=rewards).reward == -30 * 2 - 20 - 7
     assert grade("1*(10*3-6", NUMBERS, SOLUTIONS, rewards=rewards).reward == 0.5
+
+
+def _order_rule_breakers(formula: str) -> list[int]:
+    """The spec's step 2 read literally, one token at a time (the oracle for `grammar_violations`)."""
+    bad, previous, depth = [], None, 0
+    for i, token in enumerate(tokens(formula)):
+        after_operand = previous is not None and (previous == ")" or previous.isdigit())
+        if token == ")":
+            ok = after_operand and depth > 0
+            depth = max(depth - 1, 0)
+        elif token == "(":
+            ok, depth = not after_operand, depth + 1
+        else:
+            ok = after_operand != token.isdigit()
+        if not ok:
+            bad.append(i)
+        previous = token
+    return bad
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789+-*/()", max_size=40))
+def test_grammar_violations_follow_the_rules_token_by_token(formula):
+    assert grammar_violations(formula) == _order_rule_breakers(formula)
