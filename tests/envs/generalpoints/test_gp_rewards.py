@@ -1,6 +1,11 @@
 """The study's grading, row by row of the spec's reward table and step by step of its grading order."""
 
+import ast
 import json
+import re
+from collections import Counter
+from fractions import Fraction
+from operator import add, mul, sub, truediv
 
 import pytest
 from hypothesis import given, settings
@@ -213,3 +218,66 @@ def _order_rule_breakers(formula: str) -> list[int]:
 @given(st.text(alphabet="0123456789+-*/()", max_size=40))
 def test_grammar_violations_follow_the_rules_token_by_token(formula):
     assert grammar_violations(formula) == _order_rule_breakers(formula)
+
+
+def _value(formula: str) -> Fraction | None:
+    """The oracle's evaluation: Python's own parser over Fractions (the test's formulas, never model text)."""
+
+    def value(node):
+        if isinstance(node, ast.Constant):
+            return Fraction(node.value)
+        left, right = value(node.left), value(node.right)
+        return {ast.Add: add, ast.Sub: sub, ast.Mult: mul, ast.Div: truediv}[type(node.op)](left, right)
+
+    try:
+        return value(ast.parse(re.sub(r"\b0+(?=\d)", "", formula), mode="eval").body)
+    except (SyntaxError, ZeroDivisionError):
+        return None
+
+
+def _study_reward(formula: str | None, numbers, solutions, target: int = 24) -> float:
+    """The spec's grading order, read literally, for the default rewards."""
+    formula = "None" if formula is None else formula
+    if any(c not in "0123456789+-*/()" for c in formula):
+        return -3.0
+    reward = -3.0 * len(_order_rule_breakers(formula))
+    used, cards = Counter(int(t) for t in re.findall(r"\d+", formula)), Counter(numbers)
+    if any(used[n] > cards[n] for n in used):  # on no card, or used too often: one charge
+        reward -= 2
+    if any(used[n] < cards[n] for n in cards):
+        reward -= 2
+    if reward:
+        return reward
+    value = _value(formula)
+    if value == target:
+        return 5.0
+    if value is None and any(s.startswith(formula) for s in solutions):
+        return 1.0
+    prefix = ""
+    for token in tokens(formula):
+        prefix += token
+        if not any(s.startswith(prefix) for s in solutions):
+            return -1.0
+    return 0.0
+
+
+formulas = st.one_of(
+    st.lists(
+        st.sampled_from(["1", "6", "3", "10", "7", "01", "(", ")", "+", "-", "*", "/", " "]), max_size=12
+    ).map("".join),
+    st.builds(lambda s, cut: s[:cut], st.sampled_from(SOLUTIONS), st.integers(0, 12)),
+    st.builds(
+        lambda s, i, c: s[:i] + c + s[i + 1 :],
+        st.sampled_from(SOLUTIONS),
+        st.integers(0, 12),
+        st.sampled_from("+-*/()136"),
+    ),
+    st.sampled_from([s[:-1] for s in SOLUTIONS if s.endswith(")")]),  # unfinished, with every card: +1
+    st.none(),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(formulas)
+def test_grade_agrees_with_the_spec_read_literally(formula):
+    assert grade(formula, NUMBERS, SOLUTIONS).reward == _study_reward(formula, NUMBERS, SOLUTIONS)
