@@ -102,8 +102,10 @@ def grammar_violations(formula: str) -> list[int]:
 def number_penalties(formula: str, numbers: Sequence[int], rewards: RewardConfig) -> list[tuple[float, str]]:
     """(reward, reason) for the number-use checks of step 3; empty when the numbers are exactly the cards."""
     runs = DIGIT_RUN.findall(formula)
-    if len(runs) == len(numbers) and sorted(map(number_value, runs)) == sorted(numbers):
-        return []  # the common case, without counting
+    if len(runs) == len(numbers):  # the common case, without counting
+        values = [number_value(run) for run in runs]
+        if None not in values and sorted(values) == sorted(numbers):
+            return []
     used: Counter = Counter()
     for run, count in Counter(runs).items():
         used[number_value(run)] += count

@@ -281,3 +281,7 @@ formulas = st.one_of(
 @given(formulas)
 def test_grade_agrees_with_the_spec_read_literally(formula):
     assert grade(formula, NUMBERS, SOLUTIONS).reward == _study_reward(formula, NUMBERS, SOLUTIONS)
+
+
+def test_a_huge_number_among_four_is_a_foreign_number():
+    assert grade("1*6*3*" + "1" * 10, NUMBERS, SOLUTIONS).reward == -4.0  # on no card; 10 unused
