@@ -18,6 +18,7 @@ from __future__ import annotations
 import operator
 import random
 from fractions import Fraction
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -123,3 +124,15 @@ def pretrain_documents(config: PretrainTextConfig) -> list[str]:
                 lines.append(line)
         documents.append("\n".join(lines))
     return documents
+
+
+def build_pretrain_dataset(config: PretrainTextConfig, out_dir: Path):
+    """The documents as a `datasets.Dataset` with one `text` column (causal-LM pretraining), saved to
+    `out_dir` and reused from there when it is already made."""
+    from datasets import Dataset, load_from_disk
+
+    if (out_dir / "dataset_info.json").exists():
+        return load_from_disk(str(out_dir))
+    dataset = Dataset.from_dict({"text": pretrain_documents(config)})
+    dataset.save_to_disk(str(out_dir))
+    return dataset

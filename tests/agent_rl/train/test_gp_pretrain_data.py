@@ -3,7 +3,7 @@
 import re
 from fractions import Fraction
 
-from agent_rl.train.gp_pretrain_data import PretrainTextConfig, pretrain_documents
+from agent_rl.train.gp_pretrain_data import PretrainTextConfig, build_pretrain_dataset, pretrain_documents
 from envs.generalpoints import VARIANTS, evaluation_hands, formula_value, solve
 
 FACT = re.compile(r"([0-9()+\-*/ ]+) = (-?[0-9]+(?:/[0-9]+)?)$")
@@ -60,3 +60,11 @@ def test_no_document_holds_a_solution_of_an_evaluation_hand():
             four_number_facts += 1
             assert formula_value(lhs) != 24, line
     assert four_number_facts > 100
+
+
+def test_the_dataset_is_saved_with_a_text_column_and_reused(tmp_path):
+    config = PretrainTextConfig(documents=20, seed=1)
+    dataset = build_pretrain_dataset(config, tmp_path / "pretrain")
+    assert dataset.column_names == ["text"] and dataset["text"] == pretrain_documents(config)
+    again = build_pretrain_dataset(PretrainTextConfig(documents=5), tmp_path / "pretrain")  # made already
+    assert again["text"] == dataset["text"]
