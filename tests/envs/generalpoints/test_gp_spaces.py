@@ -22,6 +22,11 @@ def test_registered_env_passes_check_env(modality, recwarn):
     assert obs in env.observation_space and len(obs["messages"]) == 3
 
 
+def test_the_module_prefixed_id_imports_and_registers_the_env():
+    env = gym.make(f"envs.generalpoints:{ENV_ID}", max_attempts=1)
+    assert env.unwrapped.max_attempts == 1 and env.spec.id == ENV_ID
+
+
 def test_chat_space_contains_only_well_formed_chats():
     text, vision = ChatSpace(), ChatSpace(vision=True)
     image = Image.new("RGB", (4, 4))
