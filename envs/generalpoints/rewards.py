@@ -144,8 +144,8 @@ def grade(
     """Reward and feedback for one formula; `solutions` must be sorted (as `solve` returns them)."""
     formula = "None" if formula is None else formula
     shown = quote(formula)
-    illegal = _distinct(m.group() for m in ILLEGAL.finditer(formula))
-    if illegal:
+    if ILLEGAL.search(formula):
+        illegal = list(dict.fromkeys(ILLEGAL.findall(formula)))
         listed = ", ".join(repr(c) for c in illegal[:_LISTED]) + (", ..." if len(illegal) > _LISTED else "")
         reason = f"the formula '{shown}' contains characters other than digits and + - * / ( ): {listed}"
         return Grade(rewards.grammar, reason, False, "illegal")
@@ -194,10 +194,6 @@ _NOT_PARENS = str.maketrans("", "", "0123456789+-*/")
 
 def _token_kinds(formula: str) -> list[str]:
     return ["a number" if token[0].isdigit() else f"'{token}'" for token in tokens(formula)]
-
-
-def _distinct(items) -> list[str]:
-    return list(dict.fromkeys(items))
 
 
 def _listing(counts: Counter) -> str:
