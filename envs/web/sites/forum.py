@@ -13,6 +13,7 @@ from envs.web.sites.base import (
     Request,
     Response,
     SiteApp,
+    form_number,
     h,
     hash_password,
     json_response,
@@ -308,8 +309,8 @@ class ForumApp(SiteApp):
         if sort not in self.SORTS:
             sort = "hot"
         try:
-            page = max(1, int(req.query.get("page", "1")))
-        except ValueError:
+            page = int(form_number(req.query.get("page", "1"), "Page", lo=1, hi=10**6, whole=True))
+        except HttpError:
             page = 1
         rows = self.all(
             f"SELECT * FROM ({self.POST_SQL}) WHERE {where} ORDER BY {self.SORTS[sort]} LIMIT ? OFFSET ?",

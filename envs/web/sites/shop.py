@@ -15,6 +15,7 @@ from envs.web.sites.base import (
     Request,
     Response,
     SiteApp,
+    form_number,
     h,
     json_response,
     money,
@@ -212,10 +213,7 @@ class ShopApp(ShopAdmin, SiteApp):
         sku = req.form.get("sku", "")
         user = self.require(req)
         p = self.product(sku)
-        try:
-            qty = max(1, int(req.form.get("qty") or 1))
-        except ValueError as err:
-            raise HttpError(400, "Quantity must be a whole number.") from err
+        qty = max(1, int(form_number(req.form.get("qty") or "1", "Quantity", lo=-1e6, hi=1e6, whole=True)))
         if p["stock"] < qty:
             raise HttpError(400, f"Only {p['stock']} left in stock.")
         self.run(

@@ -6,8 +6,11 @@ sees.
 
 from __future__ import annotations
 
-from envs.web.sites.base import HttpError, Request, Response, h, money, redirect, route
+from envs.web.sites.base import HttpError, Request, Response, form_number, h, money, redirect, route
 from envs.web.sites.shop_data import ORDER_STATUSES, TODAY
+
+MAX_PRICE = 1_000_000  # dollars
+MAX_STOCK = 10**9
 
 
 class ShopAdmin:
@@ -106,11 +109,8 @@ class ShopAdmin:
     @route("POST", "/admin/products/(?P<sku>[A-Z]{2}-[0-9]+)")
     def admin_product_save(self, req: Request, sku: str) -> Response:
         self.require(req, "admin")
-        try:
-            price = round(float(req.form.get("price", "").replace("$", "").replace(",", "")) * 100)
-            stock = int(req.form.get("stock", ""))
-        except ValueError as err:
-            raise HttpError(400, "Price must be a number and stock a whole number.") from err
+        price = round(form_number(req.form.get("price", ""), "Price", lo=0, hi=MAX_PRICE) * 100)
+        stock = int(form_number(req.form.get("stock", ""), "Stock", lo=0, hi=MAX_STOCK, whole=True))
         name = req.form.get("name", "").strip()
         if not name or price < 0 or stock < 0:
             raise HttpError(400, "Name, a non-negative price and a non-negative stock are required.")
