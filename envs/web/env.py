@@ -101,6 +101,7 @@ class WebEnv(gym.Env):
         self.history, self.answer, self._invalid, self._steps = [], None, 0, 0
         self._miniwob = MiniWobPage.of(task)
         self._done = False
+        started = time.perf_counter()
         try:
             self.session.open(start_urls, task)
             if self._miniwob is not None:  # the page's own script starts the episode and states the task
@@ -108,7 +109,8 @@ class WebEnv(gym.Env):
             obs = self._observe("")
         except (BrowserCrashed, TimeoutError) as err:
             raise RuntimeError(f"browser crashed while opening task {task.get('task_id')!r}: {err}") from err
-        return obs, {"task_id": task.get("task_id"), "url": obs["url"], "intent": obs["intent"]}
+        info = {"task_id": task.get("task_id"), "url": obs["url"], "intent": obs["intent"]}
+        return obs, dict(info, reset_s=time.perf_counter() - started)
 
     def step(self, action: str):
         if self._done:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from envs.web.bundled_tasks.dsl import (
     Builder,
     click,
@@ -21,11 +23,23 @@ from envs.web.sites.base import money
 from envs.web.sites.shop import ShopApp
 
 
+class ShopRows:
+    """The shop's seed database and the two lookups its tasks use most."""
+
+    def __init__(self) -> None:
+        self.db = ShopApp.build_database(0)
+
+    def product(self, sku: str) -> sqlite3.Row:
+        return one(self.db, "SELECT * FROM products WHERE sku = ?", sku)
+
+    def reviews(self, sku: str) -> list[sqlite3.Row]:
+        return q(self.db, "SELECT * FROM reviews WHERE sku = ? ORDER BY created DESC, id DESC", sku)
+
+
 def shop_tasks(b: Builder) -> None:
-    db = ShopApp.build_database(0)
+    rows = ShopRows()
+    db, product, reviews = rows.db, rows.product, rows.reviews
     S = "__SHOPPING__"
-    product = lambda sku: one(db, "SELECT * FROM products WHERE sku = ?", sku)  # noqa: E731
-    reviews = lambda sku: q(db, "SELECT * FROM reviews WHERE sku = ? ORDER BY created DESC, id DESC", sku)  # noqa: E731
     open_product = lambda p: [search(p["name"]), click("link", p["name"])]  # noqa: E731
 
     p = product("EL-1004")

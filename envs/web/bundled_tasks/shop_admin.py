@@ -17,15 +17,15 @@ from envs.web.bundled_tasks.dsl import (
     type_,
     url_match,
 )
+from envs.web.bundled_tasks.shop import ShopRows
 from envs.web.sites.base import money
 from envs.web.sites.shop import ShopApp
 
 
 def shop_admin_tasks(b: Builder) -> None:
-    db = ShopApp.build_database(0)
+    rows = ShopRows()
+    db, product, reviews = rows.db, rows.product, rows.reviews
     S, A = "__SHOPPING__", "__SHOPPING_ADMIN__"
-    product = lambda sku: one(db, "SELECT * FROM products WHERE sku = ?", sku)  # noqa: E731
-    reviews = lambda sku: q(db, "SELECT * FROM reviews WHERE sku = ? ORDER BY created DESC, id DESC", sku)  # noqa: E731
 
     pending = one(db, "SELECT COUNT(*) FROM orders WHERE status = 'Pending'")[0]
     b.add(

@@ -19,7 +19,7 @@ _START_JS = """([seed, maxTimeMs]) => {
 }"""
 _READY_JS = "() => (typeof WOB_TASK_READY === 'undefined' || WOB_TASK_READY) ? core.getUtterance() : null"
 _OUTCOME_JS = """() => ({done: WOB_DONE_GLOBAL, reward: WOB_REWARD_GLOBAL, raw_reward: WOB_RAW_REWARD_GLOBAL,
-  reason: WOB_REWARD_REASON === null ? '' : String(WOB_REWARD_REASON)})"""
+  reason: WOB_REWARD_REASON == null ? '' : String(WOB_REWARD_REASON)})"""
 
 
 @dataclass
