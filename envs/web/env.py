@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from agent_rl.core.spaces import ChatObservation, text_actions
 from agent_rl.errors import UserError
@@ -36,8 +36,9 @@ _PLACEHOLDER = re.compile(r"__([A-Z_]+)__")
 OBSERVATION_KEYS = ("intent", "url", "tabs", "active_tab", "axtree", "elements", "nodes", "screenshot", "som")
 
 
-@dataclass
-class WebEnvConfig:
+class WebEnvConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     max_steps: int = 30
     viewport: tuple[int, int] = (1280, 720)
     screenshots: bool = True  # capture screenshot + set-of-marks image each step
@@ -50,7 +51,7 @@ class WebEnvConfig:
     history: int = 3  # past actions shown in the prompt (PAE shows 3)
     prompt_view: Literal["tree", "elements"] = "tree"  # the page as the tree, or as PAE's element list
     evaluate: bool = True  # score the episode with the env's scorer when it ends
-    allowed_origins: list[str] = field(default_factory=list)
+    allowed_origins: list[str] = []
     prewarm: bool = True  # make the next episode's context while this one runs
     auth_dir: str | None = None  # folder of storage-state files; a task's storage_state is looked up by name
 

@@ -59,8 +59,8 @@ def test_the_right_click_ends_the_episode_with_the_pages_reward(env, pages):
 
 
 def test_a_wrong_button_ends_with_the_pages_negative_reward(env, pages):
-    obs, info = env.reset(seed=3, options={"task": miniwob_task("click-button", pages)})
-    wanted = info["intent"].split('"')[1]
+    obs, info = env.reset(seed=3, options={"task": miniwob_task("click-test-2", pages)})
+    wanted = info["intent"].removeprefix("Click button ").rstrip(".")  # "Click button ONE."
     wrong = next(e for e in obs["elements"] if e["role"] == "button" and e["name"] != wanted)
     _, reward, terminated, _, info = env.step(f"click [{wrong['id']}]")
     assert terminated and reward == 0.0 and info["success"] is False and info["eval"]["raw_reward"] == -1.0
