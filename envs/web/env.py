@@ -45,7 +45,9 @@ class WebEnvConfig(BaseModel):
     vision: bool = False  # put the set-of-marks image into the chat prompt (for VLM agents)
     settle_timeout_s: float = 5.0  # cap on the event-driven wait after each action
     navigation_timeout_s: float = 20.0
-    max_invalid: int = 3  # early stop after this many invalid actions in a row
+    # Early stop after this many unparsable actions in a row (as WebArena: an action that parses but fails, e.g.
+    # a missing element or a blocked request, is reported to the agent and does not count).
+    max_invalid: int = 3
     max_repeats: int = 3  # early stop after the same action this many times in a row
     max_tree_chars: int = 16000  # the tree is cut to this length in the chat prompt
     history: int = 3  # past actions shown in the prompt (PAE shows 3)
@@ -143,13 +145,13 @@ class WebEnv(gym.Env):
             self.history.append({"action": action, "parsed": str(parsed or ""), "error": obs["error"]})
             return obs, 0.0, True, False, info
         info["latency_s"] = time.perf_counter() - started
-        self._invalid = self._invalid + 1 if error else 0
+        self._invalid = self._invalid + 1 if parsed is None else 0
         self.history.append(
             {"action": action, "parsed": str(parsed or ""), "error": error, "url": obs["url"]}
         )
         if not terminated:
             if self._invalid >= self.config.max_invalid:
-                early_stop = f"{self._invalid} invalid actions in a row"
+                early_stop = f"{self._invalid} unparsable actions in a row"
             elif self._repeated() >= self.config.max_repeats:
                 early_stop = f"the same action {self._repeated()} times in a row"
             elif self._steps >= self.config.max_steps:

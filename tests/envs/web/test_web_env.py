@@ -202,15 +202,18 @@ def test_waits_follow_page_events_not_a_fixed_sleep(site, host):
     env.close()
 
 
-def test_garbage_and_impossible_actions_are_errors_then_early_stop(site, host):
+def test_impossible_actions_are_errors_and_three_unparsable_ones_stop_early(site, host):
     env = _env(host, screenshots=False)
     env.reset(options={"task": _task(site["base"])})
-    obs, _, terminated, _, _ = env.step("make me a sandwich")
-    assert "cannot parse action" in obs["error"] and not terminated
     obs, _, terminated, _, _ = env.step("click [9999]")
     assert "no element [9999]" in obs["error"] and not terminated
-    obs, _, terminated, _, info = env.step("tab_focus [7]")
-    assert terminated and "3 invalid actions" in info["early_stop"]
+    obs, _, terminated, _, _ = env.step("tab_focus [7]")
+    assert "no tab 7" in obs["error"] and not terminated  # parsed but failed: WebArena does not count these
+    obs, _, terminated, _, _ = env.step("make me a sandwich")
+    assert "cannot parse action" in obs["error"] and not terminated
+    env.step("still no action")
+    obs, _, terminated, _, info = env.step("nor this")
+    assert terminated and "3 unparsable actions" in info["early_stop"]
     env.close()
 
 
@@ -335,7 +338,7 @@ def test_an_episode_cut_short_answers_early_stop_with_the_reason(site, host):
     env.reset(options={"task": _task(site["base"], eval={"eval_types": ["string_match"]})})
     for _ in range(3):
         *_, info = env.step("make me a sandwich")
-    assert scorer.calls[0][1] == "Early stop: 3 invalid actions in a row" and info["success"] is False
+    assert scorer.calls[0][1] == "Early stop: 3 unparsable actions in a row" and info["success"] is False
     env.close()
 
 
