@@ -29,5 +29,8 @@ fi
 echo "[setup] installing agent-rl and its dependencies into .venv"
 "${pip[@]}" --upgrade pip setuptools wheel
 "${pip[@]}" "${constraint[@]}" -e ".[dev,ray]"
+# MiniWoB++ task pages (MIT): only the package's HTML/JS is used (WebEnv drives the pages with Playwright), so
+# --no-deps keeps out its Selenium runtime; its other deps (gymnasium, numpy, pillow) are ours already.
+"${pip[@]}" --no-deps "miniwob==1.1.0"
 echo "$want" > "$stamp"
 echo "[setup] done"

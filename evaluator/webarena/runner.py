@@ -25,6 +25,7 @@ from tqdm import tqdm
 from agent_rl.errors import UserError
 from envs.web.browser import BrowserHost, shared_host
 from envs.web.env import WebEnv, WebEnvConfig
+from evaluator.webarena.evaluators import evaluate_task
 
 
 class Agent(Protocol):
@@ -129,8 +130,12 @@ class EpisodeRunner:
     def _env(self) -> WebEnv:
         env = getattr(self._local, "env", None)
         if env is None:
+            judge, urls = self.settings.judge, self.settings.urls
             env = WebEnv(
-                self.settings.env, host=self.host, judge=self.settings.judge, urls=self.settings.urls
+                self.settings.env,
+                scorer=lambda task, answer, page: evaluate_task(task, answer, page, judge=judge, urls=urls),
+                host=self.host,
+                urls=urls,
             )
             self._local.env = env
             with self._write_lock:
