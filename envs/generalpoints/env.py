@@ -10,9 +10,9 @@ Episode end, as the spec's table says:
 - the attempts 1..max_attempts are graded; a failed attempt leaves the episode running, with the feedback as
   the next user turn;
 - the step after the last allowed attempt is not graded: it gets the exhausted reward (-1) and truncates.
-Calling `step` after the episode ended raises RuntimeError (call `reset`). The spaces are `ChatSpace`
-(observations) and `TextSpace` (actions, any string; see spaces.py); `render` is not needed since the image is
-in the observation. Registered as `gymnasium.make("agent_rl/GeneralPoints-v0", ...)`.
+Calling `step` after the episode ended raises RuntimeError (call `reset`). The spaces are the text agents' ones
+(agent_rl/core/spaces.py: chat observations with optional images, printable text actions; any other string is
+still graded, never refused); `render` is not needed since the image is in the observation. Registered as `gymnasium.make("agent_rl/GeneralPoints-v0", ...)`.
 
 Vision: the recognised card labels (the answer's "cards", each stripped of surrounding spaces) are compared
 with the true labels as sorted lists before anything else, as the study does; a mismatch costs -1.5 and nothing
@@ -29,6 +29,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from agent_rl.core.spaces import ChatObservation, text_actions
 from envs.generalpoints.cards import (
     SUIT_CHOICES,
     card_values,
@@ -42,7 +43,6 @@ from envs.generalpoints.prompts import FAILURE_PREFIX, build_prompt
 from envs.generalpoints.render import render_hand
 from envs.generalpoints.rewards import Grade, RewardConfig, grade, quote
 from envs.generalpoints.solver import solve
-from envs.generalpoints.spaces import ChatSpace, TextSpace
 
 MODALITIES = ("text", "vision")
 INFO_CHARS = 1000  # the most of a formula that step info keeps (info is stored with every turn)
@@ -77,8 +77,8 @@ class GeneralPointsEnv(gym.Env):
         self.target = target
         self.rewards = rewards or RewardConfig()
         self.force_face_card = (not face_cards_as_10) if force_face_card is None else force_face_card
-        self.observation_space = ChatSpace(vision=modality == "vision")
-        self.action_space = TextSpace()
+        self.observation_space = ChatObservation()
+        self.action_space = text_actions()
         self._messages: list[dict[str, Any]] = []
         self._images: list[Any] = []
         self._done = True
