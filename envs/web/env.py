@@ -31,6 +31,7 @@ from agent_rl.errors import UserError
 from envs.web.actions import GRAMMAR_HELP, Action, ActionParseError, parse_action
 from envs.web.browser import BrowserHost, shared_host
 from envs.web.observation import Capture, capture
+from envs.web.scoring import Scorer
 from envs.web.security import origin, refusal
 from envs.web.tasks import SITE_VARS
 
@@ -100,12 +101,12 @@ class WebEnv(gym.Env):
         config: WebEnvConfig | None = None,
         tasks: list[dict[str, Any]] | None = None,
         host: BrowserHost | None = None,
-        judge: Any = None,
         urls: dict[str, str] | None = None,
+        scorer: Scorer | None = None,
     ) -> None:
         self.config = config or WebEnvConfig()
         self.tasks = tasks or []
-        self.judge = judge
+        self.scorer = scorer
         self.urls: dict[str, str] = dict(urls or {})
         self._host = host or shared_host()
         self.action_space = spaces.Text(max_length=4096)
@@ -216,6 +217,7 @@ class WebEnv(gym.Env):
         if terminated or truncated:
             self._done = True
             reward = self._score(info)
+            info["success"] = reward == 1.0
         return obs, reward, terminated, truncated, info
 
     def render(self):
@@ -613,13 +615,11 @@ class WebEnv(gym.Env):
         return count
 
     def _score(self, info: dict[str, Any]) -> float:
-        if not self.config.evaluate or not self.task.get("eval"):
+        if not self.config.evaluate or not self.task.get("eval") or self.scorer is None:
             return 0.0
-        from evaluator.webarena import evaluate_task
-
         self._allow_all = True  # the evaluator may open any page the task config names
         try:
-            result = evaluate_task(self.task, self.answer or "", self.page, judge=self.judge, urls=self.urls)
+            result = self.scorer(self.task, self.answer or "", self.page)
         except UserError:
             raise  # a configuration problem (e.g. no judge): the caller must fix it
         except Exception as err:  # the page broke while being scored: this episode scores 0

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from agent_rl.errors import UserError
 from envs.web.browser import BrowserHost, shared_host
 from envs.web.env import WebEnv, WebEnvConfig
+from evaluator.webarena.scorer import WebArenaScorer
 
 
 class Agent(Protocol):
@@ -129,9 +130,8 @@ class EpisodeRunner:
     def _env(self) -> WebEnv:
         env = getattr(self._local, "env", None)
         if env is None:
-            env = WebEnv(
-                self.settings.env, host=self.host, judge=self.settings.judge, urls=self.settings.urls
-            )
+            scorer = WebArenaScorer(self.settings.judge, self.settings.urls)
+            env = WebEnv(self.settings.env, host=self.host, urls=self.settings.urls, scorer=scorer)
             self._local.env = env
             with self._write_lock:
                 self._envs.append(env)
