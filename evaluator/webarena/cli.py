@@ -4,17 +4,18 @@
     agent-rl webarena eval --tasks test.raw.json --sites-from-env --agent MODEL --out runs/wa
     agent-rl webarena eval --bundled --agent oracle --out runs/wa-bundled --parallel 4
 
-`eval` writes results.jsonl (one line per finished task, kept across reruns), summary.json (success by site
-and by eval type) and report.html (each episode's screenshots and actions) into --out.
+`eval` runs the tasks through `agent_rl.rollout.run_rollouts` into the episode store (`episodes.jsonl` in
+--out, kept across reruns) and writes its views: results.jsonl (one row per task), summary.json (success by
+site and by eval type) and report.html (each episode's screenshots and actions).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import tempfile
-import threading
 import urllib.error
 import urllib.request
 from contextlib import ExitStack
@@ -24,8 +25,9 @@ from typing import Any
 from agent_rl.errors import UserError
 from envs.web.env import WebEnvConfig
 from evaluator.webarena import needs_judge
+from evaluator.webarena.helpers import WEBARENA_HELPERS
+from evaluator.webarena.judge import WordForWord
 from evaluator.webarena.report import summarise, write_html
-from evaluator.webarena.runner import Agent, EpisodeRunner, RunSettings
 
 SITE_FLAGS = ("shopping", "shopping_admin", "reddit", "gitlab", "wikipedia", "map", "homepage")
 
@@ -66,7 +68,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
     ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
     ev.add_argument("--max-steps", type=int, default=30)
-    ev.add_argument("--task-ids", default=None, help="comma-separated task ids to run (default all)")
+    ev.add_argument(
+        "--task-ids",
+        default=None,
+        help="comma-separated task ids to run (default all); only their sites need URLs",
+    )
+    ev.add_argument(
+        "--allowed-origins",
+        nargs="*",
+        default=[],
+        metavar="ORIGIN",
+        help="more origins the agent's browser may load (e.g. an avatar host or the map's routing server)",
+    )
     ev.add_argument(
         "--auth-dir", type=Path, default=None, help="folder of storage-state files for login tasks"
     )
@@ -138,24 +151,6 @@ def check_reachable(urls: dict[str, str], needed: set[str], timeout: float = 10.
             raise UserError(f"site {var} at {url} is unreachable ({err}); start it or fix {var}") from err
 
 
-class ModelAgent:
-    """A model behind a generation backend; one call at a time, since backends are not thread-safe."""
-
-    def __init__(self, backend: Any, max_new_tokens: int) -> None:
-        from agent_rl.backends import SamplingParams
-
-        self.backend = backend
-        self.params = SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0)
-        self.lock = threading.Lock()
-
-    def act(self, obs: dict[str, Any]) -> str:
-        from agent_rl.backends import ChatPrompt
-
-        with self.lock:
-            (generation,) = self.backend.generate([ChatPrompt(obs["messages"], obs["images"])], self.params)
-        return generation.text
-
-
 def _backend(args: argparse.Namespace, model: str) -> Any:
     from agent_rl.backends import make_backend
 
@@ -166,13 +161,14 @@ def _backend(args: argparse.Namespace, model: str) -> Any:
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    from agent_rl.backends import closing
+    from agent_rl.rollout.webarena import RunSettings, run_webarena
     from envs.web.tasks import SITE_VARS, load_bundled_tasks, load_tasks, site_urls
 
     if args.parallel < 1:
         raise UserError("--parallel must be at least 1")
     wanted = None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()]
     with ExitStack() as stack:
-        reset_site = None
         auth_dir = args.auth_dir
         if args.bundled:
             from envs.web.sites.launcher import start_sites
@@ -181,7 +177,9 @@ def evaluate(args: argparse.Namespace) -> int:
             urls = {k.upper(): v for k, v in sites.urls.items()}
             auth_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agent-rl-auth-")))
             sites.write_storage_states(auth_dir)
+            login = functools.partial(sites.write_storage_states, auth_dir)
             tasks = load_bundled_tasks(urls)
+            helpers = None  # the bundled sites' own helpers
 
             def reset_site(site: str) -> None:
                 if site != "homepage":
@@ -190,35 +188,40 @@ def evaluate(args: argparse.Namespace) -> int:
             print(f"bundled sites: {', '.join(f'{k}={v}' for k, v in sites.urls.items())}", file=sys.stderr)
         else:
             urls = site_urls(_flag_urls(args), env=None if args.sites_from_env else {})
-            tasks = load_tasks(args.tasks, urls)
+            tasks = load_tasks(args.tasks, urls, task_ids=wanted)  # only these tasks' sites need URLs
             reset_site = _http_reset(urls)
+            login = None  # real containers: the storage states in --auth-dir are used as they are
+            helpers = WEBARENA_HELPERS
         if wanted is not None:
             tasks = [t for t in tasks if str(t.task_id) in wanted]
             if not tasks:
                 raise UserError(f"no task has an id in {args.task_ids}")
         check_reachable(urls, {SITE_VARS[s] for t in tasks for s in t.sites if s in SITE_VARS})
-        judge = _backend(args, args.judge) if args.judge else None
         judged = [str(t.task_id) for t in tasks if needs_judge(t)]
-        if judged and judge is None:
-            print(
-                f"warning: {len(judged)} task(s) use fuzzy_match (ids {', '.join(judged[:8])}"
-                f"{', ...' if len(judged) > 8 else ''}); an answer that is not "
-                "the reference word for word needs --judge MODEL, and ends as an error without one",
-                file=sys.stderr,
-            )
+        if args.judge:
+            judge = stack.enter_context(closing(_backend(args, args.judge)))
+        else:
+            judge = WordForWord()
+            if judged:
+                print(
+                    f"warning: {len(judged)} task(s) use fuzzy_match (ids {', '.join(judged[:8])}"
+                    f"{', ...' if len(judged) > 8 else ''}); without --judge MODEL they count as correct "
+                    "only word for word (a lower bound on WebArena's LLM-judged score)",
+                    file=sys.stderr,
+                )
+        backend, params, make_agent = None, None, None
         if args.agent in ("oracle", "wrong"):
             from evaluator.webarena import scripted
 
             scripted_agent = scripted.oracle_agent if args.agent == "oracle" else scripted.wrong_agent
 
-            def make_agent(task: Any) -> Agent:
+            def make_agent(task: Any) -> Any:
                 return scripted_agent(task, urls)
         else:
-            agent = ModelAgent(_backend(args, args.agent), args.max_new_tokens)
+            from agent_rl.backends import SamplingParams
 
-            def make_agent(task: Any) -> Agent:
-                return agent
-
+            backend = stack.enter_context(closing(_backend(args, args.agent)))
+            params = SamplingParams(max_new_tokens=args.max_new_tokens, temperature=0.0)
         if args.vision and args.no_screenshots:
             raise UserError("--vision needs screenshots; drop --no-screenshots")
         config = WebEnvConfig(
@@ -227,6 +230,7 @@ def evaluate(args: argparse.Namespace) -> int:
             screenshots=not args.no_screenshots,
             max_tree_chars=args.max_tree_chars,
             auth_dir=str(auth_dir) if auth_dir else None,
+            allowed_origins=list(args.allowed_origins or []),
         )
         settings = RunSettings(
             out_dir=args.out,
@@ -234,9 +238,12 @@ def evaluate(args: argparse.Namespace) -> int:
             parallel=args.parallel,
             env=config,
             judge=judge,
+            helpers=helpers,
             save_screenshots=not args.no_screenshots,
         )
-        rows = EpisodeRunner(settings, make_agent, reset_site).run(tasks)
+        rows = run_webarena(
+            tasks, settings, backend, params, make_agent=make_agent, reset_site=reset_site, login=login
+        )
     summary = summarise(rows)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
     write_html(rows, summary, args.out / "report.html")

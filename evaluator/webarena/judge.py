@@ -39,6 +39,14 @@ UA_PROMPT = (
 )
 
 
+class WordForWord:
+    """The stand-in judge of runs without a judge model: "correct" only for the reference word for word
+    (after WebArena's cleaning), and "different" for every N/A reason. Not WebArena's scoring, which asks an
+    LLM: a lower bound on it."""
+
+    name = "word-for-word"
+
+
 def ask(judge: Any, text: str, what: str) -> str:
     """The judge's lowercased reply to WebArena's user TEXT (WHAT names the check in the error)."""
     if judge is None:
@@ -58,6 +66,11 @@ def fuzzy_match(judge: Any, intent: str, reference: str, answer: str) -> tuple[f
     WebArena asserts "correct" is in the reply, so a reply with no verdict drops the task from its run;
     here it scores 0 and the reply is kept in the details.
     """
+    if isinstance(judge, WordForWord):
+        from evaluator.webarena.evaluators import clean_answer
+
+        same = clean_answer(reference) == clean_answer(answer)
+        return float(same), "correct (word for word)" if same else "incorrect (not word for word)"
     reply = ask(judge, FUZZY_PROMPT.format(intent=intent, reference=reference, answer=answer), "fuzzy_match")
     if "partially correct" in reply or "incorrect" in reply:
         return 0.0, reply
@@ -66,6 +79,8 @@ def fuzzy_match(judge: Any, intent: str, reference: str, answer: str) -> tuple[f
 
 def ua_match(judge: Any, intent: str, note: str, answer: str) -> tuple[float, str]:
     """0 when "different" appears anywhere in the reply, else 1 if "same" does (WebArena asserts it)."""
+    if isinstance(judge, WordForWord):
+        return 0.0, "different (no judge model)"
     reply = ask(judge, UA_PROMPT.format(intent=intent, reference=note, answer=answer), "N/A reason check")
     if "different" in reply:
         return 0.0, reply

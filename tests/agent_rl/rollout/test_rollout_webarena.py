@@ -1,4 +1,5 @@
-"""The eval runner: a browser killed mid-episode fails that episode only; the rest run and are kept."""
+"""WebArena runs through run_rollouts: a browser killed mid-episode fails that episode only; the rest run,
+are kept in the store, and results.jsonl is its view; state-changing tasks get their own lane."""
 
 import http.server
 import os
@@ -10,7 +11,8 @@ import pytest
 from envs.web.browser import BrowserHost
 from envs.web.env import WebEnvConfig
 from envs.web.tasks import parse_task
-from evaluator.webarena.runner import EpisodeRunner, RunSettings, reset_lanes
+from agent_rl.rollout.store import EpisodeStore
+from agent_rl.rollout.webarena import RunSettings, changes_state, lane_sites, run_webarena
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -61,28 +63,30 @@ def test_killed_browser_fails_one_episode_and_the_run_goes_on(tmp_path):
     try:
         tasks = [_task(i, base) for i in range(3)]
         settings = RunSettings(tmp_path, {"SHOPPING": base}, parallel=1, env=WebEnvConfig(screenshots=False))
-        runner = EpisodeRunner(settings, lambda task: Answers(host, kill=task.task_id == 1), host=host)
-        rows = runner.run(tasks)
+        agents = {0: Answers(host, False), 1: Answers(host, True), 2: Answers(host, False)}
+        rows = run_webarena(tasks, settings, make_agent=lambda task: agents[task.task_id], host=host)
         assert [r["task_id"] for r in rows] == [0, 1, 2]
         assert [r["score"] for r in rows] == [1.0, 0.0, 1.0]
         assert "browser crashed" in rows[1]["error"] and rows[0]["error"] is None and rows[2]["error"] is None
+        assert rows[0]["answer"] == "7" and rows[0]["final_url"] == base + "/"
         assert host.launches == 2
-        # finished episodes are on disk, and a rerun skips them
+        # finished episodes are in the store, results.jsonl is its view, and a rerun skips them
+        assert len(EpisodeStore(tmp_path).read()) == 3
         assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 3
-        assert EpisodeRunner(settings, lambda task: Answers(host, kill=True), host=host).run(tasks) == rows
+        again = run_webarena(tasks, settings, make_agent=lambda task: Answers(host, kill=True), host=host)
+        assert again == rows
     finally:
         host.close()
         server.shutdown()
 
 
-def test_reset_lanes_keep_tasks_on_shared_sites_together():
+def test_state_changing_tasks_get_a_lane_on_their_sites():
     base = "http://127.0.0.1:1"
-    tasks = [
-        _task(1, base, ("shopping",), True),
-        _task(2, base, ("reddit",), True),
-        _task(3, base, ("shopping_admin",), True),  # the same database as shopping
-        _task(4, base, ("wikipedia",), True),
-        _task(5, base, ("wikipedia", "reddit"), True),
-    ]
-    lanes = sorted([t.task_id for t in lane] for lane in reset_lanes(tasks))
-    assert lanes == [[1, 3], [2, 4, 5]]
+    admin = _task(3, base, ("shopping_admin",))
+    assert lane_sites(admin) == {"shopping"}  # the same database as the storefront
+    assert changes_state(_task(1, base, require_reset=True))
+    assert not changes_state(_task(2, base))
+    html_task = _task(4, base).model_copy(
+        update={"eval": _task(4, base).eval.model_copy(update={"eval_types": ["program_html"]})}
+    )
+    assert changes_state(html_task)  # published configs say require_reset: false, program_html still writes
