@@ -35,20 +35,27 @@ SITE_FLAGS = ("shopping", "shopping_admin", "reddit", "gitlab", "wikipedia", "ma
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     validate = sub.add_parser(
-        "validate", help="count tasks by site and eval type; name the ones we cannot handle"
+        "validate",
+        help="count tasks by site and eval type; say per task whether it can be scored and why not",
     )
     validate.add_argument("file", type=Path, help="task config JSON (a list of tasks, one task, or a folder)")
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    validate.add_argument(
+        "--out", type=Path, default=None, help="folder to write validate.json (per task) into"
+    )
+    validate.add_argument(
+        "--helpers",
+        choices=("webarena", "bundled"),
+        default="webarena",
+        help="helper table: WebArena's real containers (default) or the bundled sites",
+    )
+    _site_arguments(validate)
 
     ev = sub.add_parser("eval", help="run an agent on tasks and score it with the WebArena evaluators")
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--tasks", type=Path, help="task config JSON with __SITE__ placeholders")
     source.add_argument("--bundled", action="store_true", help="start the bundled sites and run their tasks")
-    ev.add_argument(
-        "--sites-from-env", action="store_true", help="site URLs from SHOPPING, REDDIT, ... variables"
-    )
-    for name in SITE_FLAGS:
-        ev.add_argument(f"--{name.replace('_', '-')}", metavar="URL", help=f"URL of the {name} site")
+    _site_arguments(ev)
     ev.add_argument(
         "--agent",
         required=True,
@@ -91,6 +98,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _site_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sites-from-env", action="store_true", help="site URLs from SHOPPING, REDDIT, ... variables"
+    )
+    for name in SITE_FLAGS:
+        parser.add_argument(f"--{name.replace('_', '-')}", metavar="URL", help=f"URL of the {name} site")
+
+
 def main(args: argparse.Namespace) -> int:
     if args.action == "validate":
         return validate(args)
@@ -98,37 +113,47 @@ def main(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from envs.web.tasks import validate_tasks
+    from envs.web.sites.helpers import HELPERS
+    from envs.web.tasks import site_urls
+    from evaluator.webarena.validate import check_tasks
 
-    report = validate_tasks(args.file)  # raises UserError (exit 2) on a malformed file
+    given = _flag_urls(args)
+    urls = site_urls(given, env=None if args.sites_from_env else {}) if given or args.sites_from_env else None
+    helpers = WEBARENA_HELPERS if args.helpers == "webarena" else HELPERS
+    report, verdicts = check_tasks(args.file, helpers, urls)  # UserError (exit 2) on a malformed file
+    blocked = [v for v in verdicts if not v.scoreable]
+    result = {
+        "tasks": len(verdicts),
+        "scoreable": len(verdicts) - len(blocked),
+        "needs_judge": sum(v.needs_judge for v in verdicts),
+        "by_site": dict(report.by_site),
+        "by_eval_type": dict(report.by_eval_type),
+        "per_task": [v.model_dump() for v in verdicts],
+    }
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "validate.json").write_text(json.dumps(result, indent=2))
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "tasks": len(report.tasks),
-                    "by_site": dict(report.by_site),
-                    "by_eval_type": dict(report.by_eval_type),
-                    "problems": [p.model_dump() for p in report.problems],
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(result, indent=2))
     else:
-        print(f"{report.path}: {len(report.tasks)} tasks")
+        print(f"{report.path}: {len(verdicts)} tasks, {result['scoreable']} scoreable")
         print("by site:")
         for key, count in sorted(report.by_site.items()):
             print(f"  {key:<32} {count}")
         print("by eval type:")
         for key, count in sorted(report.by_eval_type.items()):
             print(f"  {key:<32} {count}")
-        if report.problems:
-            print(f"{len(report.problems)} task(s) cannot be handled:")
-            for p in report.problems:
-                print(f"  task {p.task_id} (entry {p.index}, {p.kind}): {p.reason}")
+        if blocked:
+            print(f"{len(blocked)} task(s) cannot be scored:")
+            for v in blocked:
+                print(f"  task {v.task_id} (entry {v.index}): {'; '.join(v.reasons)}")
         else:
-            print("every task can be handled")
-    invalid = any(p.kind == "invalid" for p in report.problems)
-    return 1 if invalid else 0
+            print("every task can be scored" + ("" if urls is not None else " (site URLs not checked)"))
+        if result["needs_judge"]:
+            print(
+                f"{result['needs_judge']} task(s) use fuzzy_match / N/A: WebArena's score needs --judge-model"
+            )
+    return 1 if any(p.kind == "invalid" for p in report.problems) else 0
 
 
 def _flag_urls(args: argparse.Namespace) -> dict[str, str]:

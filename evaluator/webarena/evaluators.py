@@ -26,7 +26,7 @@ EVAL_TYPES = ("string_match", "url_match", "program_html")
 OR_SEP = " |OR| "
 URL_RULE = "GOLD in PRED"  # the only `url_note` WebArena knows
 _PLACEHOLDER = re.compile(r"__([A-Z_]+)__")
-_JS_LOCATOR_PREFIXES = ("document.", "[...document.")
+JS_LOCATOR_PREFIXES = ("document.", "[...document.")
 # WebArena sleeps 3 s after opening a target; we wait for the load and for 500 ms without a new finished
 # request, at most 3 s, so pages that fill themselves in by script are read once they are done.
 _SETTLE_JS = """() => new Promise(resolve => {
@@ -134,7 +134,7 @@ def _base_and_query(url: str) -> tuple[str, dict[str, list[str]]]:
 def url_match(config: dict[str, Any], final_url: str) -> tuple[float, dict[str, Any]]:
     """WebArena's "GOLD in PRED": trailing "/" stripped from the whole URLs, nothing unquoted; some
     reference's host+path is a substring of the final one, and each reference query key has an allowed value."""
-    rule = config["eval"].get("url_note", URL_RULE)
+    rule = config["eval"].get("url_note") or URL_RULE  # a parsed Task holds None for a missing url_note
     if rule != URL_RULE:
         raise UserError(
             f"task {config.get('task_id')!r}: url_note {rule!r}; WebArena knows only {URL_RULE!r}"
@@ -163,7 +163,7 @@ def _select(
     locator = str(target.get("locator", ""))
     if not locator.strip():
         return page.content()
-    if locator.startswith(_JS_LOCATOR_PREFIXES):
+    if locator.startswith(JS_LOCATOR_PREFIXES):
         try:  # WebArena stops at the first failing prep action and reads the locator anyway
             for action in target.get("prep_actions") or []:
                 page.evaluate(f"() => {action}")
