@@ -22,11 +22,13 @@ import gymnasium as gym
 
 from agent_rl.backends.base import SamplingParams
 from agent_rl.core.types import Episode
+from agent_rl.errors import UserError
 from agent_rl.rollout.runner import Agent, EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.rollout.web_stage import JudgeEvidence
 from envs.web.browser import BrowserHost, shared_host
 from envs.web.env import WebEnv, WebEnvConfig
+from evaluator.webarena.evaluators import rescore
 from evaluator.webarena.scorer import WebArenaScorer
 
 # Sites that share one database: the shop's admin and storefront (Magento's, and the bundled shop's).
@@ -78,6 +80,7 @@ class StepRecord(gym.Wrapper):
         self._shoot(obs)
         if terminated or truncated:
             info["record"] = {
+                "task": self.env.unwrapped.task,  # the filled config, for rescoring offline
                 "answer": self.env.unwrapped.answer,
                 "final_url": obs.get("url", ""),
                 "steps": self.steps,
@@ -220,4 +223,28 @@ def run_webarena(
     )
     rows = webarena_rows(store, [str(t.task_id) for t in tasks])
     write_results(rows, settings.out_dir)
+    return rows
+
+
+def rescore_run(run_dir: Path, judge: Any = None) -> list[dict[str, Any]]:
+    """Every episode of a finished run scored again from what it recorded (no sites needed); each row has
+    the new `score` and the `recorded_score`. Written to RUN_DIR/rescored.jsonl."""
+    store = EpisodeStore(run_dir)
+    rows = []
+    for episode in store.read():
+        record = (episode.turns[-1].info.get("record") if episode.turns else None) or {}
+        row = {**episode_row(episode), "recorded_score": float(record.get("score", 0.0))}
+        if episode.error is None and record.get("task"):
+            details = (record.get("eval") or {}).get("details") or []
+            try:
+                result = rescore(
+                    record["task"], record.get("answer"), record.get("final_url", ""), details, judge
+                )
+                row.update(score=result.score, success=result.score == 1.0, eval=result.as_dict())
+            except UserError as err:
+                row.update(score=0.0, success=False, error=str(err))
+        rows.append(row)
+    if not rows:
+        raise UserError(f"{run_dir} holds no finished episodes (no {store.path.name})")
+    (run_dir / "rescored.jsonl").write_text("".join(json.dumps(r, default=str) + "\n" for r in rows))
     return rows

@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _site_arguments(validate)
 
+    score = sub.add_parser("score", help="rescore a finished run from what it recorded, without the sites")
+    score.add_argument("run_dir", type=Path, help="the --out folder of a finished eval")
+    score.add_argument("--judge-model", default=None, help="model for fuzzy_match / N/A judgements")
+    score.add_argument("--backend", default="transformers", help="backend type of the judge")
+    score.add_argument("--base-url", default=None, help="OpenAI-compatible server URL, with --backend openai")
+
     ev = sub.add_parser("eval", help="run an agent on tasks and score it with the WebArena evaluators")
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--tasks", type=Path, help="task config JSON with __SITE__ placeholders")
@@ -70,7 +76,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="OpenAI-compatible server URL, with --backend openai (agent and judge)",
     )
     ev.add_argument(
-        "--judge", default=None, help="model for fuzzy_match / N/A judgements (same backend type)"
+        "--judge-model",
+        "--judge",
+        dest="judge",
+        default=None,
+        help="model for fuzzy_match / N/A judgements (same backend type)",
     )
     ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
     ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
@@ -109,7 +119,27 @@ def _site_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     if args.action == "validate":
         return validate(args)
+    if args.action == "score":
+        return score(args)
     return evaluate(args)
+
+
+def score(args: argparse.Namespace) -> int:
+    from agent_rl.backends import closing
+    from agent_rl.rollout.webarena import rescore_run
+
+    with ExitStack() as stack:
+        judge = (
+            stack.enter_context(closing(_backend(args, args.judge_model)))
+            if args.judge_model
+            else WordForWord()
+        )
+        rows = rescore_run(args.run_dir, judge)
+    agree = sum(r["score"] == r["recorded_score"] for r in rows)
+    wins = sum(bool(r["success"]) for r in rows)
+    print(f"{wins}/{len(rows)} succeeded on rescoring; {agree}/{len(rows)} agree with the run's own scores")
+    print(f"wrote {args.run_dir / 'rescored.jsonl'}")
+    return 0
 
 
 def validate(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import html
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -199,6 +200,21 @@ def _target_url(
     return url
 
 
+def contents_score(target: dict[str, Any], selected: str) -> float:
+    """`exact_match`, or else `must_include` (each entry may list alternatives with " |OR| "), on SELECTED."""
+    required = target.get("required_contents") or {}
+    if required.get("exact_match") is not None:  # never both, as in WebArena
+        return exact_match(str(required["exact_match"]), selected)
+    if required.get("must_include") is None:
+        raise UserError(
+            f"program_html target {target.get('url')!r}: required_contents needs exact_match or must_include"
+        )
+    part = 1.0
+    for item in required["must_include"]:
+        part *= float(any(must_include(alt, selected) for alt in str(item).split(OR_SEP)))
+    return part
+
+
 def _check_target(
     target: dict[str, Any], page: Any, helpers: Mapping[str, Callable], urls: Mapping[str, str]
 ) -> tuple[float, dict[str, Any]]:
@@ -209,18 +225,12 @@ def _check_target(
         page.goto(url)
         page.evaluate(_SETTLE_JS)
     selected = html.unescape(_select(page, target, helpers, urls))
-    required = target.get("required_contents") or {}
-    if required.get("exact_match") is not None:  # exact_match, or else must_include, never both
-        part = exact_match(str(required["exact_match"]), selected)
-    elif required.get("must_include") is not None:
-        part = 1.0
-        for item in required["must_include"]:
-            part *= float(any(must_include(alt, selected) for alt in str(item).split(OR_SEP)))
-    else:
-        raise UserError(
-            f"program_html target {target.get('url')!r}: required_contents needs exact_match or must_include"
-        )
-    return part, {"url": url, "locator": target.get("locator", ""), "selected": selected[:300]}
+    # the whole selection is kept: `rescore` applies required_contents to it again without the sites
+    return contents_score(target, selected), {
+        "url": url,
+        "locator": target.get("locator", ""),
+        "selected": selected,
+    }
 
 
 def program_html(
@@ -298,5 +308,43 @@ def evaluate_task(
             raise UserError("program_html needs the live page after the episode")
         part, detail = program_html(config, page, helpers, urls)
         details.append({"evaluator": "program_html", "score": part, **detail})
+        score *= part
+    return EvalResult(score, details)
+
+
+def rescore(
+    config: Any, answer: str | None, final_url: str, recorded: list[dict[str, Any]], judge: Any = None
+) -> EvalResult:
+    """Score an episode again from what its run recorded, without the sites: the answer and final URL for
+    string_match and url_match, and for program_html the text each target selected (RECORDED is the
+    original result's `details`). A target whose helper failed scores 0 again."""
+    if hasattr(config, "model_dump"):
+        config = config.model_dump()
+    kinds = list((config.get("eval") or {}).get("eval_types") or [])
+    answer = answer or ""
+    score, details = 1.0, []
+    for kind in kinds:
+        if kind == "string_match":
+            part, detail = string_match(config, answer, judge)
+        elif kind == "url_match":
+            part, detail = url_match(config, final_url)
+        elif kind == "program_html":
+            seen = next((d for d in recorded if d.get("evaluator") == "program_html"), None)
+            targets = config["eval"].get("program_html") or []
+            snapshots = (seen or {}).get("targets") or []
+            if len(snapshots) != len(targets):
+                raise UserError(
+                    f"task {config.get('task_id')!r}: the run recorded no page snapshot for program_html"
+                )
+            parts = [
+                0.0 if "error" in snap else contents_score(t, snap["selected"])
+                for t, snap in zip(targets, snapshots, strict=True)
+            ]
+            part, detail = math.prod(parts), {"targets": [{"score": p} for p in parts]}
+        else:
+            raise UserError(
+                f"task {config.get('task_id')!r}: eval type {kind!r}; use some of {', '.join(EVAL_TYPES)}"
+            )
+        details.append({"evaluator": kind, "score": part, **detail})
         score *= part
     return EvalResult(score, details)

@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
+from agent_rl.rollout.store import EpisodeStore
+from agent_rl.rollout.webarena import RunSettings, changes_state, lane_sites, rescore_run, run_webarena
 from envs.web.browser import BrowserHost
 from envs.web.env import WebEnvConfig
 from envs.web.tasks import parse_task
-from agent_rl.rollout.store import EpisodeStore
-from agent_rl.rollout.webarena import RunSettings, changes_state, lane_sites, run_webarena
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -30,7 +30,9 @@ class Page(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def _task(task_id, base, sites=("shopping",), require_reset=False):
+def _task(task_id, base, sites=("shopping",), require_reset=False, eval_types=("string_match",), **ev):
+    if "string_match" in eval_types:
+        ev["reference_answers"] = {"exact_match": "7"}
     return parse_task(
         {
             "task_id": task_id,
@@ -38,7 +40,7 @@ def _task(task_id, base, sites=("shopping",), require_reset=False):
             "intent": "What is the answer?",
             "start_url": base + "/",
             "require_reset": require_reset,
-            "eval": {"eval_types": ["string_match"], "reference_answers": {"exact_match": "7"}},
+            "eval": {"eval_types": list(eval_types), **ev},
         }
     )
 
@@ -78,6 +80,40 @@ def test_killed_browser_fails_one_episode_and_the_run_goes_on(tmp_path):
     finally:
         host.close()
         server.shutdown()
+
+
+def test_a_finished_run_is_rescored_from_what_it_recorded_without_the_sites(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    host = BrowserHost()
+    heading = {"locator": "document.querySelector('h1').outerText", "url": base + "/"}
+    tasks = [
+        _task(0, base),
+        _task(
+            1,
+            base,
+            eval_types=["program_html"],
+            program_html=[{**heading, "required_contents": {"exact_match": "Answer page"}}],
+        ),
+        _task(
+            2,
+            base,
+            eval_types=["program_html"],
+            program_html=[{**heading, "required_contents": {"must_include": ["Question"]}}],
+        ),
+    ]
+    try:
+        settings = RunSettings(tmp_path, {"SHOPPING": base}, parallel=2, env=WebEnvConfig(screenshots=False))
+        rows = run_webarena(tasks, settings, make_agent=lambda task: Answers(host, False), host=host)
+    finally:
+        host.close()
+        server.shutdown()
+    assert [r["score"] for r in rows] == [1.0, 1.0, 0.0]
+    rescored = {r["task_id"]: r for r in rescore_run(tmp_path)}  # the sites are gone
+    assert {k: r["score"] for k, r in rescored.items()} == {0: 1.0, 1: 1.0, 2: 0.0}
+    assert all(r["score"] == r["recorded_score"] and r["error"] is None for r in rescored.values())
+    assert len((tmp_path / "rescored.jsonl").read_text().splitlines()) == 3
 
 
 def test_state_changing_tasks_get_a_lane_on_their_sites():

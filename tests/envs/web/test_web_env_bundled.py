@@ -6,11 +6,11 @@ import pytest
 
 from agent_rl.backends.base import Generation
 from agent_rl.cli import main
+from agent_rl.rollout.webarena import RunSettings, run_webarena
 from envs.web.env import WebEnvConfig
 from envs.web.oracles import WRONG_ANSWER
 from envs.web.tasks import BUNDLED_TASKS, load_bundled_tasks
 from evaluator.webarena import evaluate_task
-from agent_rl.rollout.webarena import RunSettings, run_webarena
 from evaluator.webarena.scripted import wrong_agent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
