@@ -25,6 +25,7 @@ from typing import Any
 from agent_rl.errors import UserError
 from envs.web.env import WebEnvConfig
 from evaluator.webarena import needs_judge
+from evaluator.webarena.datasets import FILES, dataset_file, read_verified, verified_blocker, verified_counts
 from evaluator.webarena.helpers import WEBARENA_HELPERS
 from evaluator.webarena.judge import WordForWord
 from evaluator.webarena.report import summarise, write_html
@@ -38,17 +39,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "validate",
         help="count tasks by site and eval type; say per task whether it can be scored and why not",
     )
-    validate.add_argument("file", type=Path, help="task config JSON (a list of tasks, one task, or a folder)")
+    validate.add_argument(
+        "file", type=Path, nargs="?", help="task config JSON (a list of tasks, one task, or a folder)"
+    )
+    validate.add_argument(
+        "--dataset", choices=tuple(FILES), default=None, help="a task set webarena-verified ships"
+    )
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
     validate.add_argument(
         "--out", type=Path, default=None, help="folder to write validate.json (per task) into"
     )
-    validate.add_argument(
-        "--helpers",
-        choices=("webarena", "bundled"),
-        default="webarena",
-        help="helper table: WebArena's real containers (default) or the bundled sites",
-    )
+    _helpers_argument(validate)
     _site_arguments(validate)
 
     score = sub.add_parser("score", help="rescore a finished run from what it recorded, without the sites")
@@ -61,7 +62,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--tasks", type=Path, help="task config JSON with __SITE__ placeholders")
     source.add_argument("--bundled", action="store_true", help="start the bundled sites and run their tasks")
+    source.add_argument(
+        "--dataset",
+        choices=tuple(FILES),
+        help="a task set webarena-verified ships: WebArena's original 812, Verified, or Verified-Hard",
+    )
     _site_arguments(ev)
+    _helpers_argument(ev)
     ev.add_argument(
         "--agent",
         required=True,
@@ -108,6 +115,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _helpers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--helpers",
+        choices=("webarena", "bundled"),
+        default=None,
+        help="program_html helper table: WebArena's, for its real containers (the default with --tasks), "
+        "or the bundled sites' (the default with --bundled)",
+    )
+
+
+def _helper_table(args: argparse.Namespace, bundled: bool) -> Any:
+    from envs.web.sites.helpers import HELPERS
+
+    return (
+        HELPERS if (args.helpers or ("bundled" if bundled else "webarena")) == "bundled" else WEBARENA_HELPERS
+    )
+
+
 def _site_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sites-from-env", action="store_true", help="site URLs from SHOPPING, REDDIT, ... variables"
@@ -143,14 +168,18 @@ def score(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from envs.web.sites.helpers import HELPERS
     from envs.web.tasks import site_urls
     from evaluator.webarena.validate import check_tasks
 
+    if (args.file is None) == (args.dataset is None):
+        raise UserError("give a task config FILE or --dataset NAME")
+    if args.dataset in ("verified", "verified-hard"):
+        return _validate_verified(args)
+    source = args.file if args.file is not None else dataset_file(args.dataset)
     given = _flag_urls(args)
     urls = site_urls(given, env=None if args.sites_from_env else {}) if given or args.sites_from_env else None
-    helpers = WEBARENA_HELPERS if args.helpers == "webarena" else HELPERS
-    report, verdicts = check_tasks(args.file, helpers, urls)  # UserError (exit 2) on a malformed file
+    helpers = _helper_table(args, bundled=False)
+    report, verdicts = check_tasks(source, helpers, urls)  # UserError (exit 2) on a malformed file
     blocked = [v for v in verdicts if not v.scoreable]
     result = {
         "tasks": len(verdicts),
@@ -184,6 +213,22 @@ def validate(args: argparse.Namespace) -> int:
                 f"{result['needs_judge']} task(s) use fuzzy_match / N/A: WebArena's score needs --judge-model"
             )
     return 1 if any(p.kind == "invalid" for p in report.problems) else 0
+
+
+def _validate_verified(args: argparse.Namespace) -> int:
+    counts = verified_counts(read_verified(args.dataset))
+    result = {**counts, "scoreable": 0, "reason": verified_blocker()}
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "validate.json").write_text(json.dumps(result, indent=2))
+    print(
+        json.dumps(result, indent=2)
+        if args.json
+        else f"{args.dataset}: {counts['tasks']} tasks; " + json.dumps(counts)
+    )
+    if not args.json:
+        print(f"0 scoreable here: {verified_blocker()}")
+    return 0
 
 
 def _flag_urls(args: argparse.Namespace) -> dict[str, str]:
@@ -234,7 +279,7 @@ def evaluate(args: argparse.Namespace) -> int:
             sites.write_storage_states(auth_dir)
             login = functools.partial(sites.write_storage_states, auth_dir)
             tasks = load_bundled_tasks(urls)
-            helpers = None  # the bundled sites' own helpers
+            helpers = _helper_table(args, bundled=True)
 
             def reset_site(site: str) -> None:
                 if site != "homepage":
@@ -242,11 +287,14 @@ def evaluate(args: argparse.Namespace) -> int:
 
             print(f"bundled sites: {', '.join(f'{k}={v}' for k, v in sites.urls.items())}", file=sys.stderr)
         else:
+            if args.dataset in ("verified", "verified-hard"):
+                raise UserError(verified_blocker())
             urls = site_urls(_flag_urls(args), env=None if args.sites_from_env else {})
-            tasks = load_tasks(args.tasks, urls, task_ids=wanted)  # only these tasks' sites need URLs
+            source = args.tasks if args.tasks is not None else dataset_file(args.dataset)
+            tasks = load_tasks(source, urls, task_ids=wanted)  # only these tasks' sites need URLs
             reset_site = _http_reset(urls)
             login = None  # real containers: the storage states in --auth-dir are used as they are
-            helpers = WEBARENA_HELPERS
+            helpers = _helper_table(args, bundled=False)
         if wanted is not None:
             tasks = [t for t in tasks if str(t.task_id) in wanted]
             if not tasks:

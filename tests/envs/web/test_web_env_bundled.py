@@ -51,6 +51,8 @@ def test_every_oracle_scores_one_and_every_wrong_answer_zero(sites, bundled_auth
         *_url_flags(sites),
         "--auth-dir",
         str(bundled_auth_dir),
+        "--helpers",
+        "bundled",
     ]
     assert main([*args, "--agent", "oracle", "--out", str(out), "--parallel", "4", "--no-screenshots"]) == 0
     rows = {str(r["task_id"]): r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
