@@ -267,6 +267,10 @@ def test_program_html_helper_calls_are_parsed_not_evaluated(live):
         evaluate_task(_program(base, [target]), None, env.page)
 
 
+def _target(url, locator="", **required):
+    return {"url": url, "locator": locator, "required_contents": required}
+
+
 def _open(env, url):
     env.reset(options={"task": {"task_id": 1, "intent": "x", "start_url": url}})
 
@@ -279,11 +283,7 @@ def test_program_html_reopens_the_target_even_when_it_is_open(live):
     env, base = live
     _open(env, base + "/form")
     env.page.evaluate("() => { document.querySelector('#title').value = 'unsaved edit'; }")
-    target = {
-        "url": base + "/form",
-        "locator": "document.querySelector('#title').value",
-        "required_contents": {"exact_match": "unsaved edit"},
-    }
+    target = _target(base + "/form", "document.querySelector('#title').value", exact_match="unsaved edit")
     assert _score(env, base, [target]) == 0.0  # the edit was never saved: a reload shows the saved value
     assert _score(env, base, [dict(target, required_contents={"exact_match": "saved"})]) == 1.0
 
@@ -291,11 +291,9 @@ def test_program_html_reopens_the_target_even_when_it_is_open(live):
 def test_program_html_runs_prep_actions_before_the_locator(live):
     env, base = live
     _open(env, base + "/form")
-    target = {
-        "url": base + "/form",
-        "locator": "document.querySelector('#extra').innerText",
-        "required_contents": {"must_include": ["Extra text"]},
-    }
+    target = _target(
+        base + "/form", "document.querySelector('#extra').innerText", must_include=["Extra text"]
+    )
     assert _score(env, base, [target]) == 0.0  # the text appears only after a click
     prepared = dict(target, prep_actions=["document.querySelector('#more').click()"])
     assert _score(env, base, [prepared]) == 1.0
@@ -304,11 +302,12 @@ def test_program_html_runs_prep_actions_before_the_locator(live):
 def test_program_html_applies_exact_match_or_else_must_include(live):
     env, base = live
     _open(env, base + "/f/news/12")
-    target = {
-        "url": base + "/f/news/12",
-        "locator": "document.querySelector('.score').outerText",
-        "required_contents": {"exact_match": "Votes: 5", "must_include": ["never there"]},
-    }
+    target = _target(
+        base + "/f/news/12",
+        "document.querySelector('.score').outerText",
+        exact_match="Votes: 5",
+        must_include=["never there"],
+    )
     assert _score(env, base, [target]) == 1.0  # must_include is not looked at when exact_match is given
 
 
@@ -325,11 +324,7 @@ def test_program_html_last_reads_the_page_an_earlier_target_opened(live):
 def test_program_html_waits_for_the_page_to_finish_its_scripts(live):
     env, base = live
     _open(env, base + "/f/news/12")
-    target = {
-        "url": base + "/late",
-        "locator": "document.querySelector('#n').textContent",
-        "required_contents": {"exact_match": "ready"},
-    }
+    target = _target(base + "/late", "document.querySelector('#n').textContent", exact_match="ready")
     assert _score(env, base, [target]) == 1.0
 
 
@@ -338,11 +333,9 @@ def test_gitlab_member_role_helper_reads_the_open_page(live):
 
     env, base = live
     _open(env, base + "/f/news/12")
-    target = {
-        "url": base + "/members",
-        "locator": "func:gitlab_get_project_memeber_role(__page__, 'ada')",
-        "required_contents": {"must_include": ["Developer"]},
-    }
+    target = _target(
+        base + "/members", "func:gitlab_get_project_memeber_role(__page__, 'ada')", must_include=["Developer"]
+    )
     task = _program(base, [target])
     assert evaluate_task(task, None, env.page, helpers=WEBARENA_HELPERS).score == 1.0
     nobody = _program(base, [dict(target, locator="func:gitlab_get_project_memeber_role(__page__, 'zed')")])
