@@ -308,7 +308,7 @@ def evaluate(args: argparse.Namespace) -> int:
             if judged:
                 print(
                     f"warning: {len(judged)} task(s) use fuzzy_match (ids {', '.join(judged[:8])}"
-                    f"{', ...' if len(judged) > 8 else ''}); without --judge MODEL they count as correct "
+                    f"{', ...' if len(judged) > 8 else ''}); without --judge-model MODEL they count as correct "
                     "only word for word (a lower bound on WebArena's LLM-judged score)",
                     file=sys.stderr,
                 )

@@ -213,3 +213,15 @@ def test_validate_scores_every_published_shape_when_site_urls_are_given(tmp_path
     assert main(["webarena", "validate", str(path), "--helpers", "bundled", "--json"]) == 0
     per_task = {v["task_id"]: v for v in json.loads(capsys.readouterr().out)["per_task"]}
     assert "gitlab_get_project_memeber_role" in per_task[481]["reasons"][0]
+
+
+def test_task_ids_need_only_the_sites_of_those_tasks(tmp_path, capsys):
+    tasks = [_task(1), _task(2, sites=("reddit",), eval_types=("url_match",), reference_url="__REDDIT__/f/news")]
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(tasks))
+    argv = ["webarena", "eval", "--tasks", str(path), "--shopping", "http://127.0.0.1:9", "--agent", "oracle"]
+    assert main([*argv, "--task-ids", "1", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "SHOPPING" in err and "unreachable" in err and "REDDIT" not in err  # got past loading task 1
+    assert main([*argv, "--out", str(tmp_path / "run")]) == 2
+    assert "REDDIT" in capsys.readouterr().err  # all tasks: task 2 needs its site
