@@ -1,7 +1,7 @@
 """`agent-rl bench webeval`: what the WebArena run through `run_rollouts` costs, side by side in one run.
 
 On the bundled sites, the oracle plays the same read-only tasks (string_match / url_match, so no lane
-serialises them) with 4 live episodes, once with env steps run one after another in the rollout loop
+serialises them; fuzzy answers judged word for word) with 4 live episodes, once with env steps run one after another in the rollout loop
 (`step_workers=1`) and once with each round's steps in 4 threads (`step_workers=4`). Reports the tasks
 per minute of each and their ratio, and that every task scored 1 both times.
 """
@@ -24,11 +24,14 @@ def _timed(tasks: list[Any], urls: dict[str, str], auth: str, host: Any, workers
     from agent_rl.rollout.runner import run_rollouts
     from agent_rl.rollout.webarena import RunSettings, task_specs
     from envs.web.env import WebEnvConfig
+    from evaluator.webarena.judge import WordForWord
     from evaluator.webarena.scripted import oracle_agent
 
     with TemporaryDirectory(prefix="bench-webeval-") as out:
         config = WebEnvConfig(screenshots=False, auth_dir=auth)
-        settings = RunSettings(Path(out), urls, parallel=4, env=config, save_screenshots=False)
+        settings = RunSettings(
+            Path(out), urls, parallel=4, env=config, judge=WordForWord(), save_screenshots=False
+        )
         specs = task_specs(tasks, settings, host, make_agent=lambda task: oracle_agent(task, urls))
         started = time.perf_counter()
         stats = run_rollouts(
