@@ -216,7 +216,10 @@ def test_validate_scores_every_published_shape_when_site_urls_are_given(tmp_path
 
 
 def test_task_ids_need_only_the_sites_of_those_tasks(tmp_path, capsys):
-    tasks = [_task(1), _task(2, sites=("reddit",), eval_types=("url_match",), reference_url="__REDDIT__/f/news")]
+    tasks = [
+        _task(1),
+        _task(2, sites=("reddit",), eval_types=("url_match",), reference_url="__REDDIT__/f/news"),
+    ]
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps(tasks))
     argv = ["webarena", "eval", "--tasks", str(path), "--shopping", "http://127.0.0.1:9", "--agent", "oracle"]
