@@ -70,3 +70,17 @@ class Agent(nn.Module):
         )
         actions = self._actions(obs_t, explore).clamp(-1.0, 1.0).cpu().numpy()
         return actions.reshape(*np.shape(obs)[:-1], self.action_dim)
+
+
+class GoalAgent(Agent):
+    """A goal-conditioned agent: acts on (observation, goal) pairs."""
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, goal: np.ndarray, explore: bool = False) -> np.ndarray:
+        def tensor(x):
+            return torch.as_tensor(np.asarray(x, dtype=np.float32), device=self.device).reshape(
+                -1, self.obs_dim
+            )
+
+        actions = self._actions(tensor(obs), tensor(goal), explore).clamp(-1.0, 1.0).cpu().numpy()
+        return actions.reshape(*np.shape(obs)[:-1], self.action_dim)
