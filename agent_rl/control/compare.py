@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent_rl.control.evaluate import save_figure
 from agent_rl.errors import UserError
 
 
@@ -76,14 +77,7 @@ def _plot(curves: dict[str, tuple[list, list]], path: Path, ylabel: str, title: 
         ax.plot(steps, values, marker="o" if len(steps) < 40 else None, label=label)
     if online_from is not None:
         ax.axvline(online_from, color="gray", linestyle="--", linewidth=1, label="online starts")
-    ax.set_xlabel("steps (offline updates, then online env steps)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, ax, path, "steps (offline updates, then online env steps)", ylabel, title)
 
 
 def table(summaries: dict[str, dict]) -> str:

@@ -43,9 +43,16 @@ def plot_success(history: dict[int, list[tuple[int, float]]], path: str | Path, 
         steps = sorted(common)
         mean = [np.mean([dict(pts)[s] for pts in history.values()]) for s in steps]
         ax.plot(steps, mean, color="black", linewidth=2.5, label="mean")
-    ax.set_xlabel("training steps")
-    ax.set_ylabel("success rate")
     ax.set_ylim(-0.02, 1.02)
+    save_figure(fig, ax, path, "training steps", "success rate", title)
+
+
+def save_figure(fig, ax, path: str | Path, xlabel: str, ylabel: str, title: str) -> None:
+    """Label, grid, legend and write a matplotlib figure, then close it."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
