@@ -6,12 +6,15 @@ matrix-multiply limit, side by side in one run.
   (with `--compile`) through torch.compile; FLOPs per update counted by torch's FlopCounterMode.
 - The authors' JAX reference ran 24 updates/s on this machine kind (issue 14's side-by-side measurement; JAX is
   not installed here, so it is quoted, not rerun).
-Also: the CPU preset's updates/s, and single-thread speed, which is what a CPU shared with other jobs gives.
+Also: the CPU preset's updates/s, and single-thread speed with its own sgemm limit. On a CPU shared with other
+jobs one thread is much faster than two: each of an update's hundreds of small parallel ops waits for the
+second thread to be scheduled.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -122,8 +125,6 @@ def run(args: argparse.Namespace) -> dict:
 
 def _load() -> float:
     try:
-        import os
-
         return os.getloadavg()[0]
     except OSError:
         return float("nan")

@@ -169,7 +169,7 @@ RECIPES = Path(__file__).parents[3] / "recipes"
 
 
 @pytest.mark.parametrize(
-    "recipe", sorted(p for a in ("fql", "iql", "rebrac") for p in RECIPES.glob(f"{a}_*.yaml"))
+    "recipe", sorted(p for a in ("fql", "iql", "rebrac", "control") for p in RECIPES.glob(f"{a}_*.yaml"))
 )
 def test_shipped_control_recipes_validate(recipe):
     from agent_rl.recipe import load_recipe
