@@ -77,3 +77,25 @@ def test_gcivl_value_loss_matches_the_two_head_definition():
             (torch.where(adv >= 0, 0.9, 0.1) * (-1 + 0.99 * nv[i] - v[i]) ** 2).mean() for i in range(2)
         )
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_gciql_is_iql_on_goal_conditioned_inputs_with_separate_actor_goals():
+    from agent_rl.control.gciql import GCIQL, GCIQLConfig
+    from agent_rl.control.iql import IQL
+
+    torch.manual_seed(0)
+    cfg = GCIQLConfig(actor_hidden=(8,), critic_hidden=(8,))
+    agent = GCIQL(OBS, ACT, cfg)
+    assert cfg.extraction == "ddpgbc" and cfg.alpha == 0.3 and cfg.goals.actor_p_randomgoal == 0.5
+    batch = _batch()
+    _, info = agent.total_loss(batch)
+    value_view = {
+        **batch,
+        "observations": torch.cat([batch["observations"], batch["value_goals"]], -1),
+        "next_observations": torch.cat([batch["next_observations"], batch["value_goals"]], -1),
+    }
+    assert info["value_loss"].item() == pytest.approx(IQL.value_loss(agent, value_view).item(), rel=1e-6)
+    actor_view = {**batch, "observations": torch.cat([batch["observations"], batch["actor_goals"]], -1)}
+    assert info["actor_loss"].item() == pytest.approx(IQL.actor_loss(agent, actor_view).item(), rel=1e-6)
+    agent.update(batch)
+    assert agent.act(np.zeros(OBS), np.ones(OBS)).shape == (ACT,)
