@@ -48,17 +48,7 @@ class GCIQL(GoalAgent, IQL):
         self.obs_dim = obs_dim
 
     def total_loss(self, batch):
-        value_batch, actor_batch = _with_goals(batch, "value_goals"), _with_goals(batch, "actor_goals")
-        value_loss = self.value_loss(value_batch)
-        critic_loss, q_mean = self.critic_loss(value_batch)
-        actor_loss = self.actor_loss(actor_batch)
-        info = {
-            "value_loss": value_loss,
-            "critic_loss": critic_loss,
-            "actor_loss": actor_loss,
-            "q_mean": q_mean,
-        }
-        return value_loss + critic_loss + actor_loss, {k: v.detach() for k, v in info.items()}
+        return self.summed_losses(_with_goals(batch, "value_goals"), _with_goals(batch, "actor_goals"))
 
     def _actions(self, obs, goal, explore):
         return IQL._actions(self, torch.cat([obs, goal], dim=-1), explore)

@@ -84,9 +84,13 @@ class IQL(Agent):
         return q_loss - self.config.alpha * log_prob.mean()
 
     def total_loss(self, batch):
-        value_loss = self.value_loss(batch)
-        critic_loss, q_mean = self.critic_loss(batch)
-        actor_loss = self.actor_loss(batch)
+        return self.summed_losses(batch, batch)
+
+    def summed_losses(self, value_batch, actor_batch):
+        """Value and critic losses on one batch, the actor's on another (GCIQL gives them different goals)."""
+        value_loss = self.value_loss(value_batch)
+        critic_loss, q_mean = self.critic_loss(value_batch)
+        actor_loss = self.actor_loss(actor_batch)
         info = {
             "value_loss": value_loss,
             "critic_loss": critic_loss,
