@@ -6,7 +6,7 @@ matrix-multiply limit, side by side in one run.
   (with `--compile`) through torch.compile; FLOPs per update counted by torch's FlopCounterMode.
 - The authors' JAX reference ran 24 updates/s on this machine kind (issue 14's side-by-side measurement; JAX is
   not installed here, so it is quoted, not rerun).
-Also: the CPU preset's updates/s, and single-thread speed with its own sgemm limit. On a CPU shared with other
+Also: each goal-conditioned agent's updates/s at its reference defaults, the CPU preset's updates/s, and single-thread speed with its own sgemm limit. On a CPU shared with other
 jobs one thread is much faster than two: each of an update's hundreds of small parallel ops waits for the
 second thread to be scheduled.
 """
@@ -22,6 +22,9 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from agent_rl.control.fql import FQL, FQLConfig
+from agent_rl.control.gcbc import GCBC
+from agent_rl.control.gciql import GCIQL
+from agent_rl.control.gcivl import GCIVL
 from agent_rl.control.presets import CPU_PRESETS
 
 OBS_DIM, ACTION_DIM = 28, 5  # cube-single
@@ -60,6 +63,20 @@ def fql_speed(config: FQLConfig, steps: int, compile: bool = False) -> dict[str,
         "flops": float(counter.get_total_flops()),
         "warmup_s": warmup,
     }
+
+
+def goal_agent_speed(agent_cls, steps: int) -> float:
+    """Median updates/s of a goal-conditioned agent at its reference defaults (its get_config batch and sizes)."""
+    agent = agent_cls(OBS_DIM, ACTION_DIM)
+    n = agent.config.batch_size
+    batch = {**_batch(n), "value_goals": torch.randn(n, OBS_DIM), "actor_goals": torch.randn(n, OBS_DIM)}
+    agent.update(batch)
+    times = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        agent.update(batch)
+        times.append(time.perf_counter() - started)
+    return 1.0 / statistics.median(times)
 
 
 def sgemm_flops_per_s(size: int, seconds: float, windows: int = 5) -> float:
@@ -108,6 +125,9 @@ def run(args: argparse.Namespace) -> dict:
     single = fql_speed(default, max(2, steps // 4))
     sgemm_single = sgemm_flops_per_s(size, seconds)
     cpu_preset = fql_speed(FQLConfig(**CPU_PRESETS["fql"]), steps * 5)
+    goal_agents = {
+        cls.__name__: round(goal_agent_speed(cls, max(2, steps // 4)), 3) for cls in (GCBC, GCIVL, GCIQL)
+    }
     torch.set_num_threads(threads)
     return {
         "threads": threads,
@@ -119,6 +139,7 @@ def run(args: argparse.Namespace) -> dict:
         **{f"fql_{name}": _row(speed, sgemm) for name, speed in rows.items()},
         "single_thread": {"sgemm_gflop_per_s": round(sgemm_single / 1e9, 2), **_row(single, sgemm_single)},
         "fql_cpu_preset_single_thread_updates_per_s": round(cpu_preset["updates_per_s"], 2),
+        "goal_agents_single_thread_updates_per_s": goal_agents,  # batch 1024, (512,)*3, their defaults
         "hours_for_1m_default_updates": round(1e6 / rows["eager"]["updates_per_s"] / 3600, 1),
     }
 
