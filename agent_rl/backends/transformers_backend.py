@@ -147,7 +147,7 @@ class TransformersBackend:
         if prompt.images and self.processor is None:
             raise UserError(
                 f"model {self.revision!r} is text-only but the prompt has images: use a vision model "
-                "(e.g. `agent-rl tiny-model --vision`) or the text modality"
+                "(e.g. `agent-rl model tiny --vision`) or the text modality"
             )
 
     def _processor_inputs(self, prompts: list[ChatPrompt], texts: list[str]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""`agent-rl webarena`: validate WebArena task configs, and evaluate an agent on them.
+"""`agent-rl validate webarena` and `agent-rl eval webarena`: check WebArena task configs, and evaluate an
+agent on them (`evaluator.webarena.evaluation` does the work).
 
-    agent-rl webarena validate test.raw.json
-    agent-rl webarena eval --tasks test.raw.json --sites-from-env --agent MODEL --out runs/wa
-    agent-rl webarena eval --bundled --agent oracle --out runs/wa-bundled --parallel 4
+    agent-rl validate webarena --tasks test.raw.json
+    agent-rl eval webarena --tasks test.raw.json --sites-from-env --model MODEL --out runs/wa
+    agent-rl eval webarena --bundled --model oracle --out runs/wa-bundled --parallel 4
 
 `eval` writes results.jsonl (one line per finished task, kept across reruns), summary.json (success by site
 and by eval type) and report.html (each episode's screenshots and actions) into --out.
@@ -13,32 +14,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
-import threading
-import urllib.error
-import urllib.request
-from contextlib import ExitStack
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from agent_rl.backends.options import add_backend_arguments, backend_spec
 from agent_rl.errors import UserError
-from envs.web.env import WebEnvConfig
-from evaluator.webarena import needs_judge
-from evaluator.webarena.report import summarise, write_html
-from evaluator.webarena.runner import Agent, EpisodeRunner, RunSettings
 
 SITE_FLAGS = ("shopping", "shopping_admin", "reddit", "gitlab", "wikipedia", "map", "homepage")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", required=True)
-    validate = sub.add_parser(
-        "validate", help="count tasks by site and eval type; name the ones we cannot handle"
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    validate = add(
+        "validate", "webarena", "count tasks by site and eval type; name the ones we cannot handle"
     )
-    validate.add_argument("file", type=Path, help="task config JSON (a list of tasks, one task, or a folder)")
+    validate.add_argument(
+        "--tasks", type=Path, required=True, help="task config JSON (a list of tasks, one task, or a folder)"
+    )
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    validate.add_argument(
+        "--out", type=Path, default=None, help="also write validation.json into this folder"
+    )
+    validate.set_defaults(main=validate_tasks)
 
-    ev = sub.add_parser("eval", help="run an agent on tasks and score it with the WebArena evaluators")
+    ev = add("eval", "webarena", "run an agent on tasks and score it with the WebArena evaluators")
+    ev.set_defaults(main=evaluate)
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--tasks", type=Path, help="task config JSON with __SITE__ placeholders")
     source.add_argument("--bundled", action="store_true", help="start the bundled sites and run their tasks")
@@ -48,20 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in SITE_FLAGS:
         ev.add_argument(f"--{name.replace('_', '-')}", metavar="URL", help=f"URL of the {name} site")
     ev.add_argument(
-        "--agent",
+        "--model",
         required=True,
         help="'oracle' (scripted solutions), 'wrong' (their deliberately wrong variants) or a model path / hub id",
     )
+    add_backend_arguments(ev)  # for the model agent and the judge
     ev.add_argument(
-        "--backend", default="transformers", help="backend type for a model agent (transformers, openai)"
-    )
-    ev.add_argument(
-        "--base-url",
-        default=None,
-        help="OpenAI-compatible server URL, with --backend openai (agent and judge)",
-    )
-    ev.add_argument(
-        "--judge", default=None, help="model for fuzzy_match / N/A judgements (same backend type)"
+        "--judge-model", default=None, help="model for fuzzy_match / N/A judgements (same backend)"
     )
     ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
     ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
@@ -78,28 +70,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def main(args: argparse.Namespace) -> int:
-    if args.action == "validate":
-        return validate(args)
-    return evaluate(args)
-
-
-def validate(args: argparse.Namespace) -> int:
+def validate_tasks(args: argparse.Namespace) -> int:
     from envs.web.tasks import validate_tasks
 
-    report = validate_tasks(args.file)  # raises UserError (exit 2) on a malformed file
+    report = validate_tasks(args.tasks)  # raises UserError (exit 2) on a malformed file
+    record = {
+        "tasks": len(report.tasks),
+        "by_site": dict(report.by_site),
+        "by_eval_type": dict(report.by_eval_type),
+        "problems": [p.model_dump() for p in report.problems],
+    }
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "validation.json").write_text(json.dumps(record, indent=2))
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "tasks": len(report.tasks),
-                    "by_site": dict(report.by_site),
-                    "by_eval_type": dict(report.by_eval_type),
-                    "problems": [p.model_dump() for p in report.problems],
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(record, indent=2))
     else:
         print(f"{report.path}: {len(report.tasks)} tasks")
         print("by site:")
@@ -122,124 +107,31 @@ def _flag_urls(args: argparse.Namespace) -> dict[str, str]:
     return {name.upper(): getattr(args, name) for name in SITE_FLAGS if getattr(args, name, None)}
 
 
-def check_reachable(urls: dict[str, str], needed: set[str], timeout: float = 10.0) -> None:
-    """Fail early, naming the variable and URL, when a site the tasks need does not answer."""
-    for var in sorted(needed):
-        url = urls.get(var)
-        if url is None:
-            raise UserError(
-                f"the tasks need the {var} site: set {var} (with --sites-from-env) or pass --{var.lower()}"
-            )
-        try:
-            urllib.request.urlopen(url, timeout=timeout).close()
-        except urllib.error.HTTPError:
-            pass  # it answered
-        except (OSError, ValueError) as err:
-            raise UserError(f"site {var} at {url} is unreachable ({err}); start it or fix {var}") from err
-
-
-class ModelAgent:
-    """A model behind a generation backend; one call at a time, since backends are not thread-safe."""
-
-    def __init__(self, backend: Any, max_new_tokens: int) -> None:
-        from agent_rl.backends import SamplingParams
-
-        self.backend = backend
-        self.params = SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0)
-        self.lock = threading.Lock()
-
-    def act(self, obs: dict[str, Any]) -> str:
-        from agent_rl.backends import ChatPrompt
-
-        with self.lock:
-            (generation,) = self.backend.generate([ChatPrompt(obs["messages"], obs["images"])], self.params)
-        return generation.text
-
-
-def _backend(args: argparse.Namespace, model: str) -> Any:
-    from agent_rl.backends import make_backend
-
-    spec = {"type": args.backend, "model": model}
-    if args.base_url:
-        spec["base_url"] = args.base_url
-    return make_backend(spec)
-
-
 def evaluate(args: argparse.Namespace) -> int:
-    from envs.web.tasks import SITE_VARS, load_bundled_tasks, load_tasks, site_urls
+    from evaluator.webarena.evaluation import WebArenaEval, evaluate_webarena
 
-    if args.parallel < 1:
-        raise UserError("--parallel must be at least 1")
-    wanted = None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()]
-    with ExitStack() as stack:
-        reset_site = None
-        auth_dir = args.auth_dir
-        if args.bundled:
-            from envs.web.sites.launcher import start_sites
-
-            sites = stack.enter_context(start_sites())
-            urls = {k.upper(): v for k, v in sites.urls.items()}
-            auth_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agent-rl-auth-")))
-            sites.write_storage_states(auth_dir)
-            tasks = load_bundled_tasks(urls)
-
-            def reset_site(site: str) -> None:
-                if site != "homepage":
-                    sites.reset(site)
-
-            print(f"bundled sites: {', '.join(f'{k}={v}' for k, v in sites.urls.items())}", file=sys.stderr)
-        else:
-            urls = site_urls(_flag_urls(args), env=None if args.sites_from_env else {})
-            tasks = load_tasks(args.tasks, urls)
-            reset_site = _http_reset(urls)
-        if wanted is not None:
-            tasks = [t for t in tasks if str(t.task_id) in wanted]
-            if not tasks:
-                raise UserError(f"no task has an id in {args.task_ids}")
-        check_reachable(urls, {SITE_VARS[s] for t in tasks for s in t.sites if s in SITE_VARS})
-        judge = _backend(args, args.judge) if args.judge else None
-        judged = [str(t.task_id) for t in tasks if needs_judge(t)]
-        if judged and judge is None:
-            print(
-                f"warning: {len(judged)} task(s) use fuzzy_match (ids {', '.join(judged[:8])}"
-                f"{', ...' if len(judged) > 8 else ''}); an answer that is not "
-                "the reference word for word needs --judge MODEL, and ends as an error without one",
-                file=sys.stderr,
-            )
-        if args.agent in ("oracle", "wrong"):
-            from evaluator.webarena import scripted
-
-            scripted_agent = scripted.oracle_agent if args.agent == "oracle" else scripted.wrong_agent
-
-            def make_agent(task: Any) -> Agent:
-                return scripted_agent(task, urls)
-        else:
-            agent = ModelAgent(_backend(args, args.agent), args.max_new_tokens)
-
-            def make_agent(task: Any) -> Agent:
-                return agent
-
-        if args.vision and args.no_screenshots:
-            raise UserError("--vision needs screenshots; drop --no-screenshots")
-        config = WebEnvConfig(
-            max_steps=args.max_steps,
-            vision=args.vision,
-            screenshots=not args.no_screenshots,
-            max_tree_chars=args.max_tree_chars,
-            auth_dir=str(auth_dir) if auth_dir else None,
-        )
-        settings = RunSettings(
-            out_dir=args.out,
-            urls=urls,
-            parallel=args.parallel,
-            env=config,
-            judge=judge,
-            save_screenshots=not args.no_screenshots,
-        )
-        rows = EpisodeRunner(settings, make_agent, reset_site).run(tasks)
-    summary = summarise(rows)
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
-    write_html(rows, summary, args.out / "report.html")
+    backend_spec(args, args.model)  # checks --backend / --base-url before anything starts
+    if args.vision and args.no_screenshots:
+        raise UserError("--vision needs screenshots; drop --no-screenshots")
+    request = WebArenaEval(
+        model=args.model,
+        out=args.out,
+        tasks=None if args.bundled else args.tasks,
+        urls=_flag_urls(args),
+        sites_from_env=args.sites_from_env,
+        judge_model=args.judge_model,
+        backend=args.backend,
+        base_url=args.base_url,
+        parallel=args.parallel,
+        max_steps=args.max_steps,
+        task_ids=None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()],
+        auth_dir=args.auth_dir,
+        vision=args.vision,
+        screenshots=not args.no_screenshots,
+        max_new_tokens=args.max_new_tokens,
+        max_tree_chars=args.max_tree_chars,
+    )
+    summary = evaluate_webarena(request)
     overall = summary["overall"]
     print(json.dumps({k: summary[k] for k in ("overall", "by_site", "by_eval_type")}, indent=2))
     print(
@@ -248,26 +140,3 @@ def evaluate(args: argparse.Namespace) -> int:
     if summary["errors"]:
         print(f"{len(summary['errors'])} task(s) ended with an error; see summary.json", file=sys.stderr)
     return 0
-
-
-def _http_reset(urls: dict[str, str]) -> Any:
-    """Reset a site served by `agent-rl sites serve` (POST /__reset); other deployments are left as they are."""
-    from envs.web.sites.launcher import http_reset
-    from envs.web.tasks import SITE_VARS
-
-    warned: set[str] = set()
-
-    def reset(site: str) -> None:
-        url = urls.get(SITE_VARS.get(site, site.upper()))
-        if url is None:
-            return
-        try:
-            http_reset(url)
-        except UserError as err:
-            if site not in warned:
-                warned.add(site)
-                print(
-                    f"warning: cannot reset {site} ({err}); reset it yourself between runs", file=sys.stderr
-                )
-
-    return reset

@@ -38,7 +38,7 @@ def test_validate_counts_and_names_unsupported_tasks(tmp_path, capsys):
     ]
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps(tasks))
-    assert main(["webarena", "validate", str(path)]) == 0
+    assert main(["validate", "webarena", "--tasks", str(path)]) == 0
     out = capsys.readouterr().out
     assert "4 tasks" in out
     assert "shopping" in out and "reddit" in out and "url_match" in out and "string_match" in out
@@ -51,14 +51,14 @@ def test_validate_malformed_entry_exits_non_zero(tmp_path, capsys):
     del bad["intent"]
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps([_task(1), bad]))
-    assert main(["webarena", "validate", str(path)]) == 1
+    assert main(["validate", "webarena", "--tasks", str(path)]) == 1
     assert "task 5" in capsys.readouterr().out
 
 
 def test_validate_non_json_file_is_a_user_error(tmp_path, capsys):
     path = tmp_path / "tasks.json"
     path.write_text("{not json")
-    assert main(["webarena", "validate", str(path)]) == 2
+    assert main(["validate", "webarena", "--tasks", str(path)]) == 2
     assert "not valid JSON" in capsys.readouterr().err
 
 
@@ -67,13 +67,13 @@ def test_eval_unreachable_site_names_variable(tmp_path, capsys):
     path.write_text(json.dumps([_task(1)]))
     code = main(
         [
-            "webarena",
             "eval",
+            "webarena",
             "--tasks",
             str(path),
             "--shopping",
             "http://127.0.0.1:9",
-            "--agent",
+            "--model",
             "oracle",
             "--out",
             str(tmp_path / "out"),
@@ -91,12 +91,12 @@ def test_eval_missing_site_url_names_variable(tmp_path, capsys, monkeypatch):
     assert (
         main(
             [
-                "webarena",
                 "eval",
+                "webarena",
                 "--tasks",
                 str(path),
                 "--sites-from-env",
-                "--agent",
+                "--model",
                 "oracle",
                 "--out",
                 str(tmp_path / "out"),

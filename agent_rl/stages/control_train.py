@@ -1,4 +1,4 @@
-"""Recipe stage `control_train`: offline RL (FQL, IQL, ReBRAC) on an OGBench dataset, optional online
+"""`control_train` stage: offline RL (FQL, IQL, ReBRAC) on an OGBench dataset, optional online
 fine-tuning, and evaluation on the single-task goals.
 
 As in the papers, each task (task1..task5) is its own single-task problem with its own rewards, so one agent
@@ -24,6 +24,7 @@ from agent_rl.control.presets import AGENTS, build_config
 from agent_rl.core.buffers import TransitionBuffer
 from agent_rl.errors import UserError
 from agent_rl.runlog import MetricsLogger
+from agent_rl.stages import StageContext
 from envs.control.datasets import load_datasets
 from envs.control.generate import GenConfig, generate
 from envs.control.ogbench_envs import NUM_TASKS, DatasetName, make_singletask_env
@@ -73,7 +74,7 @@ class Config(BaseModel):
         return self
 
 
-def _dataset_file(config: Config, ctx) -> Path:
+def _dataset_file(config: Config, ctx: StageContext) -> Path:
     if config.dataset_path is not None:
         return Path(config.dataset_path).expanduser()
     gen = config.generate
@@ -99,7 +100,7 @@ def _save(path: Path, state: dict) -> None:
 class TaskTrainer:
     """Trains, checkpoints and evaluates one agent on one task."""
 
-    def __init__(self, config: Config, ctx, dataset_file: Path, task: int):
+    def __init__(self, config: Config, ctx: StageContext, dataset_file: Path, task: int):
         self.config, self.ctx, self.task = config, ctx, task
         self.dir = ctx.stage_dir / f"task{task}"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -231,7 +232,7 @@ class TaskTrainer:
         return self.history[-1][1]
 
 
-def run(config: Config, ctx) -> dict[str, str]:
+def run(config: Config, ctx: StageContext) -> dict[str, str]:
     """Train and evaluate one agent per task; write results.json and success.png into the stage folder."""
     dataset_file = _dataset_file(config, ctx)
     if not dataset_file.exists():

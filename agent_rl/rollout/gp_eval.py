@@ -1,4 +1,4 @@
-"""`agent-rl eval generalpoints`: success on a fixed, seeded evaluation set, with intervals, as JSON + Markdown.
+"""GeneralPoints evaluation (`agent-rl eval generalpoints`, the `eval` and `compare` stages): success on a fixed, seeded evaluation set, with intervals, as JSON + Markdown.
 
 The hands come from the proposer's evaluation sets (234 per variant by default, as in the study), so numbers
 are comparable across runs and machines. Episodes go to an episode store beside the output: an interrupted
@@ -7,13 +7,14 @@ evaluation resumes where it stopped, and a rerun with other settings into the sa
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from agent_rl.backends.base import Backend, SamplingParams
 from agent_rl.core.types import Episode
@@ -229,49 +230,51 @@ def evaluate_generalpoints(
     return result
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("env", choices=["generalpoints"], help="environment to evaluate on")
-    parser.add_argument("--model", required=True, help="local model folder or Hugging Face model id")
-    parser.add_argument("--modality", default="text", help="text (GP-L) or vision (GP-VL)")
-    parser.add_argument("--variant", default="id", help="id, rule_ood (J/Q/K = 11/12/13) or visual_ood (red)")
-    parser.add_argument("--episodes", type=int, default=234, help="hands from the fixed evaluation set")
-    parser.add_argument("--seed", type=int, default=0, help="which evaluation set, and the sampling seed")
-    parser.add_argument("--out", type=Path, default=None, help="result JSON (default runs/eval/<...>.json)")
-    parser.add_argument("--max-attempts", type=int, default=5, help="verification attempts per episode")
-    parser.add_argument("--temperature", type=float, default=0.0, help="0 is greedy")
-    parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--max-new-tokens", type=int, default=256)
-    parser.add_argument("--batch-size", type=int, default=32, help="prompts per generate call")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+Setting = Literal["id", "rule_ood", "visual_ood"]
+EVAL_SEED = 0  # the evaluation sets of proposer.cards (their own stream, apart from training hands)
 
 
-def main(args: argparse.Namespace) -> int:
-    out: Path = args.out or Path("runs/eval") / f"generalpoints_{args.variant}_{args.modality}.json"
-    if out.suffix != ".json":
-        raise UserError(f"--out must name a .json file, got {out}")
-    settings = EvalSettings(
-        args.variant,
-        args.modality,
-        args.episodes,
-        args.seed,
-        args.max_attempts,
-        args.temperature,
-        args.top_p,
-        args.max_new_tokens,
-        args.batch_size,
+class GPEvalConfig(BaseModel):
+    """Evaluation on several settings at once (the `eval` and `compare` stages' settings)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    modality: Literal["text", "vision"] = "text"
+    settings: list[Setting] = ["id", "rule_ood"]
+    episodes: int = 234  # per setting, as in the study
+    max_attempts: int = 5
+    temperature: float = 0.0  # greedy by default: evaluation is then deterministic
+    max_new_tokens: int = 96
+    batch_size: int = 64
+    seed: int = EVAL_SEED
+
+
+def evaluate_model(model: Any, config: GPEvalConfig, out_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per setting, the summary of `evaluate_generalpoints` (success rate, mean reward,
+    recognition accuracy for vision, ...) on the setting's fixed evaluation hands; episodes under `out_dir`.
+
+    `model` is a folder, hub id or a ready backend. Loaded once for all settings.
+    """
+    from agent_rl.backends.transformers_backend import TransformersBackend
+
+    backend = (
+        model
+        if hasattr(model, "generate")
+        else TransformersBackend(str(model), max_batch_size=config.batch_size)
     )
-    settings.check()  # before loading a model, so a typo costs nothing
-    result = evaluate_generalpoints(
-        args.model,
-        out_dir=out.with_name(out.stem + "_episodes"),
-        progress=not args.no_progress,
-        **asdict(settings),
-    )
-    write_result(result, out)
-    low, high = result["success_rate_ci95"]
-    print(
-        f"success {result['success_rate']:.1%} (95% CI {low:.1%}-{high:.1%}), "
-        f"mean reward {result['mean_reward']:.2f} over {result['episodes']} episodes"
-    )
-    print(f"wrote {out} and {out.with_suffix('.md')}")
-    return 0
+    return {
+        setting: evaluate_generalpoints(
+            backend,
+            out_dir=Path(out_dir) / setting,
+            variant=setting,
+            modality=config.modality,
+            episodes=config.episodes,
+            seed=config.seed,
+            max_attempts=config.max_attempts,
+            temperature=config.temperature,
+            max_new_tokens=config.max_new_tokens,
+            batch_size=config.batch_size,
+            progress=False,
+        )
+        for setting in config.settings
+    }

@@ -20,12 +20,12 @@ from typing import Any, Literal
 import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_rl.backends import stage_backend
 from agent_rl.backends.base import SamplingParams
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
+from agent_rl.stages import StageContext
 
-log = logging.getLogger("agent_rl.rollout.web_stage")
+log = logging.getLogger("agent_rl.stages.web_rollout")
 TREE_CHARS = 6000
 
 
@@ -102,7 +102,7 @@ def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, fol
 
 
 def episode_specs(
-    tasks: list[dict[str, Any]], urls: dict[str, str], config: Config, ctx
+    tasks: list[dict[str, Any]], urls: dict[str, str], config: Config, ctx: StageContext
 ) -> list[EpisodeSpec]:
     from envs.web.tasks import fill_placeholders
 
@@ -118,7 +118,7 @@ def episode_specs(
     return specs
 
 
-def run(config: Config, ctx) -> dict[str, str]:
+def run(config: Config, ctx: StageContext) -> dict[str, str]:
     from envs.web.sites.launcher import live_sites
 
     tasks = json.loads(ctx.path("tasks").read_text())
@@ -132,7 +132,7 @@ def run(config: Config, ctx) -> dict[str, str]:
         if config.rollout.backend == "ray":
             stats = _run_on_ray(config, ctx, specs, params, store)
         else:
-            with stage_backend(config.backend, ctx) as backend:
+            with ctx.backend(config.backend) as backend:
                 stats = run_rollouts(
                     backend,
                     specs,
@@ -155,7 +155,7 @@ def run(config: Config, ctx) -> dict[str, str]:
     return {"episodes": ctx.rel(store.folder)}
 
 
-def _run_on_ray(config: Config, ctx, specs, params, store):
+def _run_on_ray(config: Config, ctx: StageContext, specs, params, store):
     from agent_rl.rollout.distributed import RayRolloutConfig, run_rollouts_ray
 
     ray_config = RayRolloutConfig(
@@ -169,6 +169,6 @@ def _run_on_ray(config: Config, ctx, specs, params, store):
         return run_rollouts_ray(spec, specs, params, store, ray_config)
     from agent_rl.serve import ModelServer
 
-    with stage_backend(spec, ctx) as local, ModelServer(local) as server:
+    with ctx.backend(spec) as local, ModelServer(local) as server:
         remote = {"type": "openai", "base_url": server.base_url, "model": "default"}
         return run_rollouts_ray(remote, specs, params, store, ray_config)
