@@ -80,7 +80,7 @@ def train_turns(
         max_grad_norm=config.max_grad_norm,
         seed=seed,
     )
-    fill_token_ids(episodes, learner.tokenizer)
+    fill_token_ids(episodes, learner.tokenizer, learner.processor)
     samples, _ = encode_turns(episodes, learner.processor)
 
     def loss_fn(

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict
 
+from agent_rl.backends.tokens import open_images
 from agent_rl.core.policy_gradient import clipped_pg_loss, clipped_value_loss, kl_to_reference, masked_mean
 from agent_rl.core.returns import discounted_returns, gae, group_normalized_advantages
 from agent_rl.core.types import Episode
@@ -215,17 +216,11 @@ def encode_turns(episodes: list[Episode], processor: Any) -> tuple[list[TurnSamp
                 continue  # nothing sampled, or the env's ungraded closing step (its reward still counts)
             extra = {}
             if turn.images and processor is not None:  # the VLM needs the pixels again
-                extra = dict(processor.image_processor(images=_open(turn.images), return_tensors="pt"))
+                extra = dict(processor.image_processor(images=open_images(turn.images), return_tensors="pt"))
             prompt = list(turn.prompt_token_ids or [])
             samples.append(TurnSample(prompt + list(turn.response_token_ids), len(prompt), extra=extra))
             where.append((e, t))
     return samples, where
-
-
-def _open(images: list[Any]) -> list[Any]:
-    from PIL import Image
-
-    return [Image.open(i).convert("RGB") if isinstance(i, (str, Path)) else i for i in images]
 
 
 def learn_from(
@@ -265,7 +260,7 @@ def learn_from_store(trainer: RLTrainer, store_dir: Path, rng: random.Random) ->
     store = EpisodeStore(store_dir)
     episodes = [e for e in store.read() if not e.error and e.turns]
     store.open_images(episodes)
-    fill_token_ids(episodes, trainer.tokenizer)
+    fill_token_ids(episodes, trainer.tokenizer, trainer.processor)
     groups: dict[str, list[int]] = {}
     for i, episode in enumerate(episodes):
         groups.setdefault(episode.task_key, []).append(i)
