@@ -22,7 +22,9 @@ def test_trained_tokens_are_the_sampled_tokens_over_many_turns(modality, request
     make_env = functools.partial(GeneralPointsEnv, modality=modality, max_attempts=3)
     specs = [EpisodeSpec(f"ep-{i}", make_env, seed=i) for i in range(3)]
     params = SamplingParams(max_new_tokens=12, temperature=1.0, seed=0)
-    episodes = run_rollouts(backend, specs, params, EpisodeStore(tmp_path), max_turns=3, progress=False).episodes
+    episodes = run_rollouts(
+        backend, specs, params, EpisodeStore(tmp_path), max_turns=3, progress=False
+    ).episodes
     # An untrained model fails: each later prompt holds the earlier answers and the verifier's feedback.
     assert all(len(e.turns) == 3 for e in episodes)
     assert all(bool(t.images) == (modality == "vision") for e in episodes for t in e.turns)
