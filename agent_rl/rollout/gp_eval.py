@@ -1,8 +1,9 @@
-"""GeneralPoints evaluation (`agent-rl eval generalpoints`, the `eval` and `compare` stages): success on a fixed, seeded evaluation set, with intervals, as JSON + Markdown.
+"""GeneralPoints evaluation: success on a fixed, seeded evaluation set, with intervals, as JSON + Markdown.
 
-The hands come from the proposer's evaluation sets (234 per variant by default, as in the study), so numbers
-are comparable across runs and machines. Episodes go to an episode store beside the output: an interrupted
-evaluation resumes where it stopped, and a rerun with other settings into the same folder is refused.
+Used by `agent-rl eval generalpoints` and the `eval` and `compare` stages. The hands come from the
+proposer's evaluation sets (234 per variant by default, as in the study), so numbers are comparable across
+runs and machines. Episodes go to an episode store in the output folder: an interrupted evaluation resumes
+where it stopped, and a rerun with other settings into the same folder is refused.
 """
 
 from __future__ import annotations
