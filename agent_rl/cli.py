@@ -32,6 +32,7 @@ ROOMS = (  # modules with a `register(add)` hook
     "agent_rl.rollout.cli",
     "evaluator.webarena.cli",
     "evaluator.judge.cli",
+    "envs.web.cli",
     "agent_rl.serve",
     "agent_rl.bench",
     "envs.web.sites.cli",

@@ -14,19 +14,17 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from pathlib import Path
 from typing import Any, Literal
 
-import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.backends.base import SamplingParams
+from agent_rl.rollout.evidence import JudgeEvidence
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.stages import StageContext
 
 log = logging.getLogger("agent_rl.stages.web_rollout")
-TREE_CHARS = 6000
 
 
 class RolloutSettings(BaseModel):
@@ -56,49 +54,17 @@ class Config(BaseModel):
     sites_from_env: bool = False  # use the sites named by SHOPPING, REDDIT, ... instead of the bundled ones
 
 
-class JudgeEvidence(gym.Wrapper):
-    """Keeps the last k screenshots; when the episode ends, saves them and records what a judge needs."""
-
-    def __init__(self, env: gym.Env, folder: str, run_dir: str, last_k: int) -> None:
-        super().__init__(env)
-        self.folder, self.run_dir, self.last_k = Path(folder), Path(run_dir), last_k
-        self.shots: list[Any] = []
-
-    def reset(self, **kwargs):
-        obs, info = self.env.reset(**kwargs)
-        self.shots = [obs.get("screenshot")]
-        return obs, info
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        self.shots = (self.shots + [obs.get("screenshot")])[-self.last_k :]
-        if terminated or truncated:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            paths = []
-            for i, shot in enumerate(s for s in self.shots if s is not None):
-                path = self.folder / f"{i}.png"
-                shot.save(path)
-                paths.append(str(path.relative_to(self.run_dir)))
-            info["evidence"] = {
-                "answer": self.env.unwrapped.answer,
-                "screenshots": paths,
-                "axtree": str(obs.get("axtree", ""))[:TREE_CHARS],
-                "url": obs.get("url", ""),
-            }
-            if "eval" in info:
-                info["rule_score"] = float(reward)
-        return obs, reward, terminated, truncated, info
-
-
 def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, folder: str, run_dir: str):
     from envs.web.env import WebEnv, WebEnvConfig
+    from evaluator.webarena import WebArenaScorer
 
     evaluate = bool((task.get("eval") or {}).get("eval_types"))  # proposed tasks are left to the judge
     view = config.prompt_view or ("elements" if config.vision else "tree")
     env_config = WebEnvConfig(
         max_steps=config.max_steps, vision=config.vision, evaluate=evaluate, prompt_view=view
     )
-    return JudgeEvidence(WebEnv(env_config, urls=urls), folder, run_dir, config.last_k_screenshots)
+    env = WebEnv(env_config, urls=urls, scorer=WebArenaScorer(urls=urls))
+    return JudgeEvidence(env, folder, run_dir, config.last_k_screenshots)
 
 
 def episode_specs(

@@ -1,51 +1,83 @@
-"""`agent-rl validate webarena` and `agent-rl eval webarena`: check WebArena task configs, and evaluate an
-agent on them (`evaluator.webarena.evaluation` does the work).
+"""`agent-rl validate|eval|score webarena`: check WebArena task configs, evaluate an agent on them, rescore.
 
     agent-rl validate webarena --tasks test.raw.json
     agent-rl eval webarena --tasks test.raw.json --sites-from-env --model MODEL --out runs/wa
     agent-rl eval webarena --bundled --model oracle --out runs/wa-bundled --parallel 4
+    agent-rl score webarena runs/wa
 
-`eval` writes results.jsonl (one line per finished task, kept across reruns), summary.json (success by site
-and by eval type) and report.html (each episode's screenshots and actions) into --out.
+`eval` runs the tasks through `agent_rl.rollout.run_rollouts` into the episode store (`episodes.jsonl` in
+--out, kept across reruns) and writes its views: results.jsonl (one row per task), summary.json (success by
+site and by eval type) and report.html (each episode's screenshots and actions).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
+import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from agent_rl.backends.options import add_backend_arguments, backend_spec
 from agent_rl.errors import UserError
+from envs.web.env import WebEnvConfig
+from evaluator.webarena import needs_judge
+from evaluator.webarena.datasets import FILES, dataset_file, read_verified, verified_blocker, verified_counts
+from evaluator.webarena.helpers import WEBARENA_HELPERS
+from evaluator.webarena.judge import WordForWord
+from evaluator.webarena.report import summarise, write_html
 
 SITE_FLAGS = ("shopping", "shopping_admin", "reddit", "gitlab", "wikipedia", "map", "homepage")
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     validate = add(
-        "validate", "webarena", "count tasks by site and eval type; name the ones we cannot handle"
+        "validate",
+        "webarena",
+        "count tasks by site and eval type; say per task whether it can be scored and why not",
+    )
+    validate.set_defaults(main=validate_tasks)
+    validate.add_argument(
+        "--tasks",
+        dest="file",
+        type=Path,
+        default=None,
+        help="task config JSON (a list of tasks, one task, or a folder)",
     )
     validate.add_argument(
-        "--tasks", type=Path, required=True, help="task config JSON (a list of tasks, one task, or a folder)"
+        "--dataset", choices=tuple(FILES), default=None, help="a task set webarena-verified ships"
     )
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
     validate.add_argument(
-        "--out", type=Path, default=None, help="also write validation.json into this folder"
+        "--out", type=Path, default=None, help="folder to write validate.json (per task) into"
     )
-    validate.set_defaults(main=validate_tasks)
+    _helpers_argument(validate)
+    _site_arguments(validate)
+
+    score = add("score", "webarena", "rescore a finished run from what it recorded, without the sites")
+    score.set_defaults(main=score_run)
+    score.add_argument("run_dir", type=Path, help="the --out folder of a finished eval")
+    score.add_argument("--judge-model", default=None, help="model for fuzzy_match / N/A judgements")
+    add_backend_arguments(score)  # of the judge
 
     ev = add("eval", "webarena", "run an agent on tasks and score it with the WebArena evaluators")
     ev.set_defaults(main=evaluate)
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--tasks", type=Path, help="task config JSON with __SITE__ placeholders")
     source.add_argument("--bundled", action="store_true", help="start the bundled sites and run their tasks")
-    ev.add_argument(
-        "--sites-from-env", action="store_true", help="site URLs from SHOPPING, REDDIT, ... variables"
+    source.add_argument(
+        "--dataset",
+        choices=tuple(FILES),
+        help="a task set webarena-verified ships: WebArena's original 812, Verified, or Verified-Hard",
     )
-    for name in SITE_FLAGS:
-        ev.add_argument(f"--{name.replace('_', '-')}", metavar="URL", help=f"URL of the {name} site")
+    _site_arguments(ev)
+    _helpers_argument(ev)
     ev.add_argument(
         "--model",
         required=True,
@@ -53,12 +85,26 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
     add_backend_arguments(ev)  # for the model agent and the judge
     ev.add_argument(
-        "--judge-model", default=None, help="model for fuzzy_match / N/A judgements (same backend)"
+        "--judge-model",
+        dest="judge",
+        default=None,
+        help="model for fuzzy_match / N/A judgements (same backend)",
     )
     ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
     ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
     ev.add_argument("--max-steps", type=int, default=30)
-    ev.add_argument("--task-ids", default=None, help="comma-separated task ids to run (default all)")
+    ev.add_argument(
+        "--task-ids",
+        default=None,
+        help="comma-separated task ids to run (default all); only their sites need URLs",
+    )
+    ev.add_argument(
+        "--allowed-origins",
+        nargs="*",
+        default=[],
+        metavar="ORIGIN",
+        help="more origins the agent's browser may load (e.g. an avatar host or the map's routing server)",
+    )
     ev.add_argument(
         "--auth-dir", type=Path, default=None, help="folder of storage-state files for login tasks"
     )
@@ -70,68 +116,231 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
 
 
-def validate_tasks(args: argparse.Namespace) -> int:
-    from envs.web.tasks import validate_tasks
+def _helpers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--helpers",
+        choices=("webarena", "bundled"),
+        default=None,
+        help="program_html helper table: WebArena's, for its real containers (the default with --tasks), "
+        "or the bundled sites' (the default with --bundled)",
+    )
 
-    report = validate_tasks(args.tasks)  # raises UserError (exit 2) on a malformed file
-    record = {
-        "tasks": len(report.tasks),
+
+def _helper_table(args: argparse.Namespace, bundled: bool) -> Any:
+    from envs.web.sites.helpers import HELPERS
+
+    return (
+        HELPERS if (args.helpers or ("bundled" if bundled else "webarena")) == "bundled" else WEBARENA_HELPERS
+    )
+
+
+def _site_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sites-from-env", action="store_true", help="site URLs from SHOPPING, REDDIT, ... variables"
+    )
+    for name in SITE_FLAGS:
+        parser.add_argument(f"--{name.replace('_', '-')}", metavar="URL", help=f"URL of the {name} site")
+
+
+def score_run(args: argparse.Namespace) -> int:
+    from agent_rl.backends import closing
+    from agent_rl.rollout.webarena import rescore_run
+
+    with ExitStack() as stack:
+        judge = (
+            stack.enter_context(closing(_backend(args, args.judge_model)))
+            if args.judge_model
+            else WordForWord()
+        )
+        rows = rescore_run(args.run_dir, judge)
+    agree = sum(r["score"] == r["recorded_score"] for r in rows)
+    wins = sum(bool(r["success"]) for r in rows)
+    print(f"{wins}/{len(rows)} succeeded on rescoring; {agree}/{len(rows)} agree with the run's own scores")
+    print(f"wrote {args.run_dir / 'rescored.jsonl'}")
+    return 0
+
+
+def validate_tasks(args: argparse.Namespace) -> int:
+    from envs.web.tasks import site_urls
+    from evaluator.webarena.validate import check_tasks
+
+    if (args.file is None) == (args.dataset is None):
+        raise UserError("give --tasks FILE or --dataset NAME")
+    if args.dataset in ("verified", "verified-hard"):
+        return _validate_verified(args)
+    source = args.file if args.file is not None else dataset_file(args.dataset)
+    given = _flag_urls(args)
+    urls = site_urls(given, env=None if args.sites_from_env else {}) if given or args.sites_from_env else None
+    helpers = _helper_table(args, bundled=False)
+    report, verdicts = check_tasks(source, helpers, urls)  # UserError (exit 2) on a malformed file
+    blocked = [v for v in verdicts if not v.scoreable]
+    result = {
+        "tasks": len(verdicts),
+        "scoreable": len(verdicts) - len(blocked),
+        "needs_judge": sum(v.needs_judge for v in verdicts),
         "by_site": dict(report.by_site),
         "by_eval_type": dict(report.by_eval_type),
-        "problems": [p.model_dump() for p in report.problems],
+        "per_task": [v.model_dump() for v in verdicts],
     }
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "validation.json").write_text(json.dumps(record, indent=2))
+        (args.out / "validate.json").write_text(json.dumps(result, indent=2))
     if args.json:
-        print(json.dumps(record, indent=2))
+        print(json.dumps(result, indent=2))
     else:
-        print(f"{report.path}: {len(report.tasks)} tasks")
+        print(f"{report.path}: {len(verdicts)} tasks, {result['scoreable']} scoreable")
         print("by site:")
         for key, count in sorted(report.by_site.items()):
             print(f"  {key:<32} {count}")
         print("by eval type:")
         for key, count in sorted(report.by_eval_type.items()):
             print(f"  {key:<32} {count}")
-        if report.problems:
-            print(f"{len(report.problems)} task(s) cannot be handled:")
-            for p in report.problems:
-                print(f"  task {p.task_id} (entry {p.index}, {p.kind}): {p.reason}")
+        if blocked:
+            print(f"{len(blocked)} task(s) cannot be scored:")
+            for v in blocked:
+                print(f"  task {v.task_id} (entry {v.index}): {'; '.join(v.reasons)}")
         else:
-            print("every task can be handled")
-    invalid = any(p.kind == "invalid" for p in report.problems)
-    return 1 if invalid else 0
+            print("every task can be scored" + ("" if urls is not None else " (site URLs not checked)"))
+        if result["needs_judge"]:
+            print(
+                f"{result['needs_judge']} task(s) use fuzzy_match / N/A: WebArena's score needs --judge-model"
+            )
+    return 1 if any(p.kind == "invalid" for p in report.problems) else 0
+
+
+def _validate_verified(args: argparse.Namespace) -> int:
+    counts = verified_counts(read_verified(args.dataset))
+    result = {**counts, "scoreable": 0, "reason": verified_blocker()}
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "validate.json").write_text(json.dumps(result, indent=2))
+    print(
+        json.dumps(result, indent=2)
+        if args.json
+        else f"{args.dataset}: {counts['tasks']} tasks; " + json.dumps(counts)
+    )
+    if not args.json:
+        print(f"0 scoreable here: {verified_blocker()}")
+    return 0
 
 
 def _flag_urls(args: argparse.Namespace) -> dict[str, str]:
     return {name.upper(): getattr(args, name) for name in SITE_FLAGS if getattr(args, name, None)}
 
 
-def evaluate(args: argparse.Namespace) -> int:
-    from evaluator.webarena.evaluation import WebArenaEval, evaluate_webarena
+def check_reachable(urls: dict[str, str], needed: set[str], timeout: float = 10.0) -> None:
+    """Fail early, naming the variable and URL, when a site the tasks need does not answer."""
+    for var in sorted(needed):
+        url = urls.get(var)
+        if url is None:
+            raise UserError(
+                f"the tasks need the {var} site: set {var} (with --sites-from-env) or pass --{var.lower()}"
+            )
+        try:
+            urllib.request.urlopen(url, timeout=timeout).close()
+        except urllib.error.HTTPError:
+            pass  # it answered
+        except (OSError, ValueError) as err:
+            raise UserError(f"site {var} at {url} is unreachable ({err}); start it or fix {var}") from err
 
-    backend_spec(args, args.model)  # checks --backend / --base-url before anything starts
-    if args.vision and args.no_screenshots:
-        raise UserError("--vision needs screenshots; drop --no-screenshots")
-    request = WebArenaEval(
-        model=args.model,
-        out=args.out,
-        tasks=None if args.bundled else args.tasks,
-        urls=_flag_urls(args),
-        sites_from_env=args.sites_from_env,
-        judge_model=args.judge_model,
-        backend=args.backend,
-        base_url=args.base_url,
-        parallel=args.parallel,
-        max_steps=args.max_steps,
-        task_ids=None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()],
-        auth_dir=args.auth_dir,
-        vision=args.vision,
-        screenshots=not args.no_screenshots,
-        max_new_tokens=args.max_new_tokens,
-        max_tree_chars=args.max_tree_chars,
-    )
-    summary = evaluate_webarena(request)
+
+def _backend(args: argparse.Namespace, model: str) -> Any:
+    from agent_rl.backends import make_backend
+
+    return make_backend(backend_spec(args, model))
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from agent_rl.backends import closing
+    from agent_rl.rollout.webarena import RunSettings, run_webarena
+    from envs.web.tasks import SITE_VARS, load_bundled_tasks, load_tasks, site_urls
+
+    if args.parallel < 1:
+        raise UserError("--parallel must be at least 1")
+    backend_spec(args, args.model)  # checks --backend / --base-url before any site starts
+    wanted = None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()]
+    with ExitStack() as stack:
+        auth_dir = args.auth_dir
+        if args.bundled:
+            from envs.web.sites.launcher import start_sites
+
+            sites = stack.enter_context(start_sites())
+            urls = {k.upper(): v for k, v in sites.urls.items()}
+            auth_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agent-rl-auth-")))
+            sites.write_storage_states(auth_dir)
+            login = functools.partial(sites.write_storage_states, auth_dir)
+            tasks = load_bundled_tasks(urls)
+            helpers = _helper_table(args, bundled=True)
+
+            def reset_site(site: str) -> None:
+                if site != "homepage":
+                    sites.reset(site)
+
+            print(f"bundled sites: {', '.join(f'{k}={v}' for k, v in sites.urls.items())}", file=sys.stderr)
+        else:
+            if args.dataset in ("verified", "verified-hard"):
+                raise UserError(verified_blocker())
+            urls = site_urls(_flag_urls(args), env=None if args.sites_from_env else {})
+            source = args.tasks if args.tasks is not None else dataset_file(args.dataset)
+            tasks = load_tasks(source, urls, task_ids=wanted)  # only these tasks' sites need URLs
+            reset_site = _http_reset(urls)
+            login = None  # real containers: the storage states in --auth-dir are used as they are
+            helpers = _helper_table(args, bundled=False)
+        if wanted is not None:
+            tasks = [t for t in tasks if str(t.task_id) in wanted]
+            if not tasks:
+                raise UserError(f"no task has an id in {args.task_ids}")
+        check_reachable(urls, {SITE_VARS[s] for t in tasks for s in t.sites if s in SITE_VARS})
+        judged = [str(t.task_id) for t in tasks if needs_judge(t)]
+        if args.judge:
+            judge = stack.enter_context(closing(_backend(args, args.judge)))
+        else:
+            judge = WordForWord()
+            if judged:
+                print(
+                    f"warning: {len(judged)} task(s) use fuzzy_match (ids {', '.join(judged[:8])}"
+                    f"{', ...' if len(judged) > 8 else ''}); without --judge-model MODEL they count as correct "
+                    "only word for word (a lower bound on WebArena's LLM-judged score)",
+                    file=sys.stderr,
+                )
+        backend, params, make_agent = None, None, None
+        if args.model in ("oracle", "wrong"):
+            from evaluator.webarena import scripted
+
+            scripted_agent = scripted.oracle_agent if args.model == "oracle" else scripted.wrong_agent
+
+            def make_agent(task: Any) -> Any:
+                return scripted_agent(task, urls)
+        else:
+            from agent_rl.backends import SamplingParams
+
+            backend = stack.enter_context(closing(_backend(args, args.model)))
+            params = SamplingParams(max_new_tokens=args.max_new_tokens, temperature=0.0)
+        if args.vision and args.no_screenshots:
+            raise UserError("--vision needs screenshots; drop --no-screenshots")
+        config = WebEnvConfig(
+            max_steps=args.max_steps,
+            vision=args.vision,
+            screenshots=not args.no_screenshots,
+            max_tree_chars=args.max_tree_chars,
+            auth_dir=str(auth_dir) if auth_dir else None,
+            allowed_origins=list(args.allowed_origins or []),
+        )
+        settings = RunSettings(
+            out_dir=args.out,
+            urls=urls,
+            parallel=args.parallel,
+            env=config,
+            judge=judge,
+            helpers=helpers,
+            save_screenshots=not args.no_screenshots,
+        )
+        rows = run_webarena(
+            tasks, settings, backend, params, make_agent=make_agent, reset_site=reset_site, login=login
+        )
+    summary = summarise(rows)
+    (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_html(rows, summary, args.out / "report.html")
     overall = summary["overall"]
     print(json.dumps({k: summary[k] for k in ("overall", "by_site", "by_eval_type")}, indent=2))
     print(
@@ -140,3 +349,26 @@ def evaluate(args: argparse.Namespace) -> int:
     if summary["errors"]:
         print(f"{len(summary['errors'])} task(s) ended with an error; see summary.json", file=sys.stderr)
     return 0
+
+
+def _http_reset(urls: dict[str, str]) -> Any:
+    """Reset a site served by `agent-rl sites serve` (POST /__reset); other deployments are left as they are."""
+    from envs.web.sites.launcher import http_reset
+    from envs.web.tasks import SITE_VARS
+
+    warned: set[str] = set()
+
+    def reset(site: str) -> None:
+        url = urls.get(SITE_VARS.get(site, site.upper()))
+        if url is None:
+            return
+        try:
+            http_reset(url)
+        except UserError as err:
+            if site not in warned:
+                warned.add(site)
+                print(
+                    f"warning: cannot reset {site} ({err}); reset it yourself between runs", file=sys.stderr
+                )
+
+    return reset
