@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import astuple, dataclass, replace
 from http import HTTPStatus
@@ -265,9 +266,11 @@ class ModelServer:
         return Handler
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    parser = add("serve", None, "serve a local model over an OpenAI-compatible API")
+    parser.set_defaults(main=main)
     parser.add_argument(
-        "--model", required=True, help="local folder (e.g. from `agent-rl tiny-model`) or hub id"
+        "--model", required=True, help="local folder (e.g. from `agent-rl model tiny`) or hub id"
     )
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback by default)")
