@@ -8,7 +8,18 @@ from agent_rl import stages
 from agent_rl.errors import UserError
 from agent_rl.recipe import load_recipe, run_recipe
 
-BUILT_IN = {"compare", "control_train", "eval", "filtered_bc", "grpo_trl", "judge", "propose", "rl", "sft"}
+BUILT_IN = {
+    "compare",
+    "control_compare",
+    "control_train",
+    "eval",
+    "filtered_bc",
+    "grpo_trl",
+    "judge",
+    "propose",
+    "rl",
+    "sft",
+}
 BUILT_IN |= {"web_rollout", "webarena_eval"}
 
 
