@@ -31,6 +31,7 @@ from agent_rl.backends.base import SamplingParams
 from agent_rl.core.policy_gradient import clipped_pg_loss, clipped_value_loss, kl_to_reference, masked_mean
 from agent_rl.core.returns import discounted_returns, gae, group_normalized_advantages
 from agent_rl.core.types import Episode
+from agent_rl.models.lora import LoraOptions, add_lora, merged_copy
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.train.episodes import Hand, deal_hands, play
 from agent_rl.train.gp_data import EnvOptions
@@ -65,6 +66,7 @@ class Config(BaseModel):
     save_every: int = 5  # iterations between checkpoints (the last iteration always saves)
     compute_lambda: float = 6.0  # the spec's λ: RL compute = 6·N·D + 2·N·λ·D
     deepspeed: str | dict[str, Any] | None = None
+    lora: LoraOptions | None = None  # train LoRA adapters (PEFT) instead of every weight; saved merged
     hand_seed: int = RL_HAND_SEED  # hands are dealt from seeds hand_seed, hand_seed+1, ...
     hand_pool: int | None = None  # cycle through this many hands instead of fresh ones every iteration
 
@@ -117,9 +119,11 @@ class RLTrainer:
         self.tokenizer, self.processor = loaded.tokenizer, loaded.processor
         self.n_params = count_parameters(loaded.model)
         torch.manual_seed(seed)
-        policy = PolicyWithValue(loaded.model, with_value=config.advantage == "gae")
+        model = add_lora(loaded.model, config.lora) if config.lora else loaded.model
+        policy = PolicyWithValue(model, with_value=config.advantage == "gae")
         policy.train()
-        self.optimizer = torch.optim.AdamW(policy.parameters(), lr=config.lr, weight_decay=0.0)
+        trainable = [p for p in policy.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=0.0)
         self.policy, self.optimizer = self.accelerator.prepare(policy, self.optimizer)
         self.reference = None
         if config.kl_coef > 0:
@@ -238,7 +242,7 @@ class RLTrainer:
         if self.accelerator.is_main_process:
             folder.mkdir(parents=True, exist_ok=True)
             unwrapped = self.accelerator.unwrap_model(self.policy)
-            unwrapped.model.save_pretrained(folder)
+            merged_copy(unwrapped.model).save_pretrained(folder)
             (self.processor or self.tokenizer).save_pretrained(folder)
             if unwrapped.value_head is not None:
                 torch.save(unwrapped.value_head.state_dict(), folder / "value_head.pt")
