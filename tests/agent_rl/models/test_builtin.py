@@ -1,6 +1,7 @@
 """The built-in `smollm2-135m`: GGUF -> plain folder conversion, reload, what it knows, its chat template."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -23,15 +24,20 @@ def backend(smollm2_dir):
 
 
 @pytest.mark.e2e
+@pytest.mark.timeout(1800)  # two conversions at once: about 2 minutes on 2 quiet cores, far more on busy ones
 def test_two_concurrent_first_uses_convert_to_one_plain_folder_that_reloads(tmp_path):
-    env = {**__import__("os").environ, "AGENT_RL_CACHE": str(tmp_path)}
+    env = {**os.environ, "AGENT_RL_CACHE": str(tmp_path)}
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", CONVERT], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         for _ in range(2)
     ]
-    outputs = [p.communicate(timeout=600) for p in procs]
+    try:
+        outputs = [p.communicate(timeout=1500) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
     assert [p.returncode for p in procs] == [0, 0], outputs[0][1][-2000:]
     folder = tmp_path / "models" / "smollm2-135m-instruct"
     assert {out.decode().strip() for out, _ in outputs} == {str(folder)}
