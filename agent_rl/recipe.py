@@ -1,6 +1,7 @@
 """Recipes: a YAML file -> a validated config -> stages run one after another into a run folder.
 
-A recipe names a seed, a model (`tiny`, `tiny-vlm`, a local folder or a hub id) and a list of stages:
+A recipe names a seed, a model (`tiny`, `tiny-vlm`, a built-in such as `smollm2-135m`, a local folder or a
+hub id) and a list of stages (an input may also name a built-in model, e.g. `judge: smollm2-135m`):
 
     stages:
       - name: sft_init            # unique
@@ -29,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from agent_rl.errors import UserError
+from agent_rl.models.builtin import BUILTIN_MODELS, is_builtin
 from agent_rl.runlog import MetricsLogger
 from agent_rl.stages import StageContext, stage_module, stage_types
 
@@ -83,12 +85,12 @@ class Recipe(BaseModel):
     @field_validator("model")
     @classmethod
     def _model_exists(cls, value: str | None) -> str | None:
-        if value is None or value in TINY_MODELS:
+        if value is None or value in TINY_MODELS or is_builtin(value):
             return value
         looks_local = value.startswith(("/", ".", "~")) or value.count("/") != 1
         if looks_local and not Path(value).expanduser().exists():
             raise ValueError(
-                f"model folder {value!r} does not exist (use `tiny`, a local folder or a hub id)"
+                f"model folder {value!r} does not exist (use `tiny`, `smollm2-135m`, a local folder or a hub id)"
             )
         return value
 
@@ -100,7 +102,7 @@ class Recipe(BaseModel):
                 raise ValueError(f"stage name {stage.name!r} is used twice")
             for alias, source in stage.inputs.items():
                 owner = source.split(".", 1)[0]
-                if source != "model" and owner not in seen:
+                if source != "model" and owner not in seen and not is_builtin(source):
                     raise ValueError(
                         f"stage {stage.name!r} input {alias!r} = {source!r} does not name an earlier stage's artifact"
                     )
@@ -253,7 +255,7 @@ def run_recipe(recipe: Recipe, run_dir: Path, resume: bool = False) -> dict[str,
                     )
                 log.info("stage %s (%s): already finished, skipping", spec.name, spec.type)
                 continue
-            artifacts = dict(state.data["artifacts"])
+            artifacts = {**{name: name for name in BUILTIN_MODELS}, **state.data["artifacts"]}
             for alias, source in spec.inputs.items():
                 if source not in artifacts:
                     raise UserError(

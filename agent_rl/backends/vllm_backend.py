@@ -11,6 +11,7 @@ from typing import Any
 from agent_rl.backends.base import ChatPrompt, Generation, SamplingParams
 from agent_rl.backends.openai_backend import to_openai_messages
 from agent_rl.errors import UserError
+from agent_rl.models.loading import resolve_model
 
 
 def import_vllm() -> Any:
@@ -31,7 +32,7 @@ class VLLMBackend:
         self.vllm = import_vllm()
         self.model_revision = str(model)
         self.llm = self.vllm.LLM(
-            model=str(model), gpu_memory_utilization=gpu_memory_utilization, **engine_args
+            model=resolve_model(model), gpu_memory_utilization=gpu_memory_utilization, **engine_args
         )
 
     def generate(self, prompts: list[ChatPrompt], params: SamplingParams) -> list[Generation]:

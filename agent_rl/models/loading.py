@@ -1,4 +1,4 @@
-"""Load any causal LM or VLM, local folder or Hugging Face id, through the one `from_pretrained` code path."""
+"""Load any causal LM or VLM (built-in name, local folder or hub id) through the one `from_pretrained` path."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from agent_rl.errors import UserError
+from agent_rl.models.builtin import builtin_path, is_builtin
 
 
 class LoadedModel(NamedTuple):
@@ -16,8 +17,8 @@ class LoadedModel(NamedTuple):
 
 def _not_found(path_or_id: str, err: Exception) -> UserError:
     return UserError(
-        f"model {path_or_id!r} not found: pass a local folder made by `agent-rl model tiny --out DIR` "
-        f"or a Hugging Face model id that is cached or reachable ({type(err).__name__}: {str(err).splitlines()[0]})"
+        f"model {path_or_id!r} not found: pass a built-in name (smollm2-135m), a local folder made by "
+        f"`agent-rl model tiny --out DIR` or a Hugging Face model id that is cached or reachable ({type(err).__name__}: {str(err).splitlines()[0]})"
     )
 
 
@@ -29,6 +30,12 @@ def default_device() -> str:
 
 def is_vision_config(config: Any) -> bool:
     return getattr(config, "vision_config", None) is not None
+
+
+def resolve_model(path_or_id: str | Path) -> str:
+    """A built-in name becomes its cached folder (made on first use); anything else passes through."""
+    name = str(path_or_id)
+    return str(builtin_path(name)) if is_builtin(name) else name
 
 
 def load_model(
@@ -52,7 +59,7 @@ def load_model(
         AutoTokenizer,
     )
 
-    name = str(path_or_id)
+    name = resolve_model(path_or_id)
     local = Path(name).expanduser()
     if local.exists():
         if not (local / "config.json").is_file():

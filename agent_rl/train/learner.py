@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from agent_rl.models.lora import LoraOptions, add_lora, merged_copy
 from agent_rl.train.policy import PolicyWithValue, TurnSample, collate
 
 LossFn = Callable[[list[TurnSample], dict[str, torch.Tensor]], tuple[torch.Tensor, dict[str, float]]]
@@ -86,6 +87,7 @@ class Learner:
         with_value: bool = False,
         deepspeed: str | dict[str, Any] | None = None,
         seed: int = 0,
+        lora: LoraOptions | None = None,
     ) -> None:
         from accelerate import Accelerator
 
@@ -105,9 +107,11 @@ class Learner:
         self.tokenizer, self.processor = loaded.tokenizer, loaded.processor
         self.n_params = count_parameters(loaded.model)
         torch.manual_seed(seed)
-        policy = PolicyWithValue(loaded.model, with_value=with_value)
+        model = add_lora(loaded.model, lora) if lora else loaded.model  # LoRA: only the adapters train
+        policy = PolicyWithValue(model, with_value=with_value)
         policy.train()
-        self.optimizer = torch.optim.AdamW(policy.parameters(), lr=lr, weight_decay=0.0)
+        trainable = [p for p in policy.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
         self.policy, self.optimizer = self.accelerator.prepare(policy, self.optimizer)
         self.pad_id = self.tokenizer.pad_token_id
 
@@ -157,7 +161,7 @@ class Learner:
             return
         folder.mkdir(parents=True, exist_ok=True)
         unwrapped = self.accelerator.unwrap_model(self.policy)
-        unwrapped.model.save_pretrained(folder)
+        merged_copy(unwrapped.model).save_pretrained(folder)  # adapters folded in: a plain model folder
         (self.processor or self.tokenizer).save_pretrained(folder)
         if self.processor is not None:
             self.tokenizer.save_pretrained(folder)

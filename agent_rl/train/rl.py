@@ -27,6 +27,7 @@ from agent_rl.backends.tokens import open_images
 from agent_rl.core.policy_gradient import clipped_pg_loss, clipped_value_loss, kl_to_reference, masked_mean
 from agent_rl.core.returns import discounted_returns, gae, group_normalized_advantages
 from agent_rl.core.types import Episode
+from agent_rl.models.lora import LoraOptions
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.train.learner import Learner
 from agent_rl.train.policy import PolicyWithValue, TurnSample, fill_token_ids, forward_logprobs
@@ -57,6 +58,7 @@ class RLConfig(BaseModel):
     save_every: int = 5  # iterations between checkpoints (the last iteration always saves)
     compute_lambda: float = 6.0  # the spec's λ: RL compute = 6·N·D + 2·N·λ·D
     deepspeed: str | dict[str, Any] | None = None
+    lora: LoraOptions | None = None  # train LoRA adapters (PEFT) instead of every weight; saved merged
     hand_seed: int = SEEDS["rl"]  # hands are dealt from seeds hand_seed, hand_seed+1, ...
     hand_pool: int | None = None  # cycle through this many hands instead of fresh ones every iteration
 
@@ -100,6 +102,7 @@ class RLTrainer:
             with_value=config.advantage == "gae",
             deepspeed=config.deepspeed,
             seed=seed,
+            lora=config.lora,
         )
         self.tokenizer, self.processor = self.learner.tokenizer, self.learner.processor
         self.n_params = self.learner.n_params

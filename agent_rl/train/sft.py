@@ -8,7 +8,6 @@ training compute 6·N·D, which the `compare` stage plots against.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 from pathlib import Path
@@ -16,19 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from agent_rl.models.lora import LoraOptions, lora_config, merged_copy
 from agent_rl.train.gp_data import DataConfig, build_sft_dataset
 from agent_rl.train.learner import CheckpointLog, count_parameters, deepspeed_setting, latest_checkpoint
 
 log = logging.getLogger("agent_rl.train.sft")
-
-
-class LoraOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
-    target_modules: str | list[str] = "all-linear"
 
 
 class SFTConfig(BaseModel):
@@ -91,8 +82,7 @@ def _callbacks(
             folder = out_dir / f"checkpoint-{step}"
             if config.lora is not None:  # later stages load plain models: save the merged weights beside it
                 folder = out_dir / f"merged-{step}"
-                merged = copy.deepcopy(model).merge_and_unload()
-                merged.save_pretrained(folder)
+                merged_copy(model).save_pretrained(folder)
                 processing_class.save_pretrained(folder)
             tokens = tokens_per_step * step
             ckpt_log.add(step, str(folder.relative_to(run_dir)), tokens, 6.0 * n_params * tokens)
@@ -151,18 +141,7 @@ def train_sft(
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
-    peft_config = None
-    if config.lora is not None:
-        from peft import LoraConfig
-
-        lora = config.lora
-        peft_config = LoraConfig(
-            r=lora.r,
-            lora_alpha=lora.alpha,
-            lora_dropout=lora.dropout,
-            target_modules=lora.target_modules,
-            task_type="CAUSAL_LM",
-        )
+    peft_config = lora_config(config.lora) if config.lora is not None else None
     trainer = SFTTrainer(
         model=model,
         args=args,

@@ -15,3 +15,11 @@ def tiny_text_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_vlm(tmp_path_factory) -> Path:
     return build_tiny_vlm(tmp_path_factory.mktemp("tiny-vlm"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    """The built-in SmolLM2-135M-Instruct folder in the user's cache (converted on this machine's first use)."""
+    from agent_rl.models.builtin import builtin_path
+
+    return builtin_path("smollm2-135m")
