@@ -27,7 +27,7 @@ log = logging.getLogger("agent_rl.stages.rl")
 def run(config: Config, ctx: StageContext) -> dict[str, str]:
     init = ctx.resolve("model")
     last = latest_checkpoint(ctx.stage_dir) if ctx.resume else None
-    trainer = RLTrainer(str(last or init), config, ctx.seed)
+    trainer = RLTrainer(str(last or init), config, ctx.seed, reference=init)  # KL to the starting model
     state = trainer.load_state(last) if last else {"iteration": 0, "tokens": 0}
     if last:
         log.info("resuming RL from %s (iteration %d)", last, state["iteration"])

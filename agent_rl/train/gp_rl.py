@@ -1,6 +1,10 @@
 """On-policy RL on GeneralPoints: each iteration deals hands, plays a group of episodes per hand with the
 current policy through the rollout runner (every verification attempt is a turn with its own reward), and
 makes one RL update on them (`train.rl`). Finished episodes live in each iteration's episode store.
+
+With several processes, each rank plays its own share of the iteration's hands (whole groups, its own
+sampling seed) into its own store (`iter-N/rank-R`), so every episode is played and written once; the update
+steps in lockstep (`Learner.step`) and the logged metrics cover all ranks.
 """
 
 from __future__ import annotations
@@ -42,14 +46,33 @@ def rl_iteration(
     return metrics
 
 
-def iteration_hands(config: RLConfig, iteration: int, seed: int) -> list[Hand]:
-    """Fresh hands each iteration, or the next slice of a fixed pool (`hand_pool`)."""
+def iteration_hands(config: RLConfig, iteration: int, seed: int, rank: int = 0, world: int = 1) -> list[Hand]:
+    """Fresh hands each iteration, or the next slice of a fixed pool (`hand_pool`); rank `rank` of `world`
+    gets every `world`-th of them."""
+    return _all_iteration_hands(config, iteration, seed)[rank::world]
+
+
+def _all_iteration_hands(config: RLConfig, iteration: int, seed: int) -> list[Hand]:
     if config.hand_pool is None:
         start = config.hand_seed + 10_000 * seed + iteration * config.hands_per_iter
         return deal_hands(config.env, config.hands_per_iter, seed=start)
     pool = deal_hands(config.env, config.hand_pool, seed=config.hand_seed)
     first = iteration * config.hands_per_iter
     return [pool[(first + i) % len(pool)] for i in range(config.hands_per_iter)]
+
+
+SUMMED = ("tokens", "response_tokens", "turns")  # totals over ranks; every other metric is a mean
+
+
+def over_ranks(trainer: RLTrainer, metrics: dict[str, float]) -> dict[str, float]:
+    """Metrics of all ranks: sums of counts, means of the rest (ranks play equal shares of hands)."""
+    if trainer.learner.world == 1:
+        return metrics
+    out = {}
+    for key in sorted(metrics):  # the same order on every rank: each key is one collective
+        total = trainer.learner.sum_over_ranks(metrics[key])
+        out[key] = total if key in SUMMED else total / trainer.learner.world
+    return out
 
 
 def sampling(config: RLConfig, seed: int | None) -> SamplingParams:
@@ -72,24 +95,31 @@ def train_on_generalpoints(
     backend = TransformersBackend(trainer.model, trainer.tokenizer, trainer.processor, max_batch_size=64)
     tokens = state["tokens"]
     n = trainer.n_params
-    rng = random.Random(seed)
+    rank, world = trainer.learner.rank, trainer.learner.world
+    main = rank == 0
     progress = tqdm(
         range(state["iteration"], config.iterations),
         desc="RL",
         initial=state["iteration"],
         total=config.iterations,
+        disable=not main,
     )
     for it in progress:
         trainer.set_lr(it)
-        hands = iteration_hands(config, it, seed)
+        hands = iteration_hands(config, it, seed, rank, world)
         store = stage_dir / "episodes" / f"iter-{it:04d}"  # an interrupted iteration reuses its episodes
-        params = sampling(config, seed * 100_003 + it)
-        metrics = rl_iteration(trainer, backend, hands, params, rng, store, f"it{it}")
+        if world > 1:
+            store = store / f"rank-{rank}"
+        params = sampling(config, seed * 100_003 + it + 7_919 * rank)
+        rng = random.Random(seed * 1_000_003 + it)  # minibatch order: a resumed run continues the same way
+        metrics = over_ranks(trainer, rl_iteration(trainer, backend, hands, params, rng, store, f"it{it}"))
         tokens += metrics["tokens"]
-        logger.log({"iteration": it + 1, **metrics})
+        if main:
+            logger.log({"iteration": it + 1, **metrics})
         progress.set_postfix(reward=f"{metrics['mean_reward']:.2f}", success=f"{metrics['success_rate']:.2f}")
         if (it + 1) % config.save_every == 0 or it + 1 == config.iterations:
             folder = stage_dir / f"checkpoint-{it + 1}"
             trainer.save(folder, it + 1, {"tokens": tokens})
             flops = 6.0 * n * tokens + 2.0 * n * config.compute_lambda * tokens
-            checkpoints.add(it + 1, rel(folder), tokens, flops)
+            if main:
+                checkpoints.add(it + 1, rel(folder), tokens, flops)

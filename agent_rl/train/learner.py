@@ -100,7 +100,10 @@ class Learner:
 
             ds = dict(deepspeed_setting(deepspeed))  # type: ignore[arg-type]
             ds["train_micro_batch_size_per_gpu"] = micro_batch_size
+            # `step` marks the accumulation boundary itself (one optimiser step per minibatch, whatever
+            # its number of micro-batches), so DeepSpeed neither counts micro-steps nor rescales the loss
             ds["gradient_accumulation_steps"] = 1
+            ds["gradient_clipping"] = max_grad_norm
             plugin = DeepSpeedPlugin(hf_ds_config=ds)
         self.accelerator = Accelerator(cpu=not torch.cuda.is_available(), deepspeed_plugin=plugin)
         loaded = load_model(model_path, device="cpu")
@@ -114,6 +117,8 @@ class Learner:
         self.optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
         self.policy, self.optimizer = self.accelerator.prepare(policy, self.optimizer)
         self.pad_id = self.tokenizer.pad_token_id
+        self.rank, self.world = self.accelerator.process_index, self.accelerator.num_processes
+        self.uses_deepspeed = deepspeed is not None
 
     @property
     def device(self) -> torch.device:
@@ -136,21 +141,55 @@ class Learner:
             chunk = samples[start : start + size]
             yield chunk, {k: v.to(self.device) for k, v in collate(chunk, self.pad_id).items()}
 
+    def sum_over_ranks(self, value: float) -> float:
+        return float(self.accelerator.reduce(torch.tensor([float(value)], device=self.device), "sum").item())
+
+    def max_over_ranks(self, value: int) -> int:
+        return int(self.accelerator.reduce(torch.tensor([value], device=self.device), "max").item())
+
     def step(
-        self, minibatch: list[TurnSample], loss_fn: LossFn, weight: Callable[[TurnSample], float]
+        self,
+        minibatch: list[TurnSample],
+        loss_fn: LossFn,
+        weight: Callable[[TurnSample], float],
+        filler: TurnSample | None = None,
     ) -> list[dict[str, float]]:
-        """One optimiser step on `minibatch`: each micro-batch's loss is scaled by its share of the total
-        `weight` (e.g. response tokens), so the gradient does not depend on the micro-batch size."""
-        total = sum(weight(s) for s in minibatch)
+        """One optimiser step on this rank's share of a minibatch: each micro-batch's loss is scaled by its
+        share of the total `weight` over all ranks (e.g. response tokens), so the gradient depends neither on
+        the micro-batch size nor on the number of processes.
+
+        Every rank runs the same number of backward passes (collectives must pair up): a rank with fewer
+        micro-batches pads with zero-weight passes over `filler` (default: its first sample).
+        """
+        total = self.sum_over_ranks(sum(weight(s) for s in minibatch))
+        chunks = [
+            minibatch[i : i + self.micro_batch_size] for i in range(0, len(minibatch), self.micro_batch_size)
+        ]
+        n_real, n_chunks = len(chunks), self.max_over_ranks(len(chunks))
+        filler = filler or (minibatch[0] if minibatch else None)
+        if len(chunks) < n_chunks and filler is None:
+            raise ValueError("a rank with no samples needs a filler sample to stay in step")
+        chunks += [[filler]] * (n_chunks - len(chunks))  # type: ignore[list-item]
+        # accelerate syncs gradients (and DeepSpeed steps) on the last of `n_chunks` passes only
+        self.accelerator.gradient_accumulation_steps = n_chunks
+        self.accelerator.step = 0
+        # accelerate divides each loss by the accumulation steps (DeepSpeed, configured with 1, does not);
+        # distributed backends average gradients over ranks: both are undone so `share` alone weighs a pass
+        undo = self.world * (1 if self.uses_deepspeed else n_chunks)
         stats = []
-        for chunk, batch in self.batches(minibatch):
-            loss, chunk_stats = loss_fn(chunk, batch)
-            self.accelerator.backward(loss * (sum(weight(s) for s in chunk) / total))
-            stats.append(chunk_stats)
-        if self.max_grad_norm:
-            self.accelerator.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
+        for i, chunk in enumerate(chunks):
+            padding = i >= n_real
+            with self.accelerator.accumulate(self.policy):
+                batch = {k: v.to(self.device) for k, v in collate(chunk, self.pad_id).items()}
+                loss, chunk_stats = loss_fn(chunk, batch)
+                share = 0.0 if padding else sum(weight(s) for s in chunk) / max(total, 1e-12)
+                self.accelerator.backward(loss * (share * undo))
+                if self.accelerator.sync_gradients and self.max_grad_norm:
+                    self.accelerator.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                self.optimizer.step()  # a no-op until the gradients are synced
+                self.optimizer.zero_grad(set_to_none=True)
+            if not padding:
+                stats.append(chunk_stats)
         return stats
 
     def save(self, folder: Path, state: dict[str, Any] | None = None) -> None:

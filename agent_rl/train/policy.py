@@ -100,7 +100,9 @@ def forward_logprobs(
         if k not in ("input_ids", "attention_mask", "response_mask", "last_prompt")
     }
     logits, values = policy(batch["input_ids"], batch["attention_mask"], **extra)
-    logits = logits[:, :-1] / temperature
+    logits = logits[:, :-1]
+    if temperature > 0:  # temperature 0 samples greedily: its tokens are scored under the plain logits
+        logits = logits / temperature
     logprobs = token_logprobs(logits, batch["input_ids"][:, 1:])
     prompt_values = None
     if values is not None:

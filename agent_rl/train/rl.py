@@ -52,6 +52,7 @@ class RLConfig(BaseModel):
     lr_scheduler: Literal["constant", "cosine"] = "constant"
     max_grad_norm: float = 1.0
     value_coef: float = 0.5
+    value_clip: float | None = None  # PPO's clip of the value around its old estimate; None: squared error
     kl_coef: float = 0.0
     temperature: float = 1.0
     max_new_tokens: int = 96
@@ -90,7 +91,9 @@ def turn_advantages(
 class RLTrainer:
     """The RL mode of the learner: the clipped policy-gradient loss (+ value loss, + KL to a frozen copy)."""
 
-    def __init__(self, model_path: str, config: RLConfig, seed: int) -> None:
+    def __init__(self, model_path: str, config: RLConfig, seed: int, reference: str | None = None) -> None:
+        """`reference`: the frozen model of the KL term, the starting model (default `model_path`); a resumed
+        run loads its weights from the checkpoint but keeps the starting model as reference."""
         from agent_rl.models.loading import load_model
 
         self.config = config
@@ -108,7 +111,7 @@ class RLTrainer:
         self.n_params = self.learner.n_params
         self.reference = None
         if config.kl_coef > 0:
-            ref = load_model(model_path, device=str(self.learner.device)).model
+            ref = load_model(reference or model_path, device=str(self.learner.device)).model
             self.reference = PolicyWithValue(ref, with_value=False).eval().requires_grad_(False)
 
     @property
@@ -127,7 +130,7 @@ class RLTrainer:
         values: list[float] = []
         if not self._needs_old_logprobs(samples):  # one pass over the data: the update's own log-probs
             return [0.0] * len(samples)
-        policy = self.learner.policy
+        policy = self.learner.accelerator.unwrap_model(self.learner.policy)  # no collectives: ranks differ
         policy.eval()
         for chunk, batch in self.learner.batches(samples):
             logprobs, prompt_values = forward_logprobs(policy, batch, self.config.temperature)
@@ -145,9 +148,14 @@ class RLTrainer:
         policy.train()
         return values
 
+    @property
+    def rank_minibatch_size(self) -> int:
+        """Each rank's share of the `minibatch_size` turns of one optimiser step."""
+        return math.ceil(self.config.minibatch_size / self.learner.world)
+
     def _needs_old_logprobs(self, samples: list[TurnSample]) -> bool:
         cfg = self.config
-        one_pass = cfg.epochs == 1 and len(samples) <= cfg.minibatch_size
+        one_pass = cfg.epochs == 1 and len(samples) <= self.rank_minibatch_size
         return not one_pass or self.reference is not None or cfg.advantage == "gae"
 
     def _aligned(self, chunk: list[TurnSample], batch: dict[str, torch.Tensor], attr: str) -> torch.Tensor:
@@ -161,13 +169,17 @@ class RLTrainer:
         cfg = self.config
         totals: dict[str, float] = {}
         count = 0
+        size = self.rank_minibatch_size
+        steps = self.learner.max_over_ranks(math.ceil(len(samples) / size))  # the same on every rank
         for _ in range(cfg.epochs):
             order = samples[:]
             rng.shuffle(order)
-            for start in range(0, len(order), cfg.minibatch_size):
+            for step in range(steps):
                 # similar lengths share a forward pass (less padding); the minibatch's gradient is the same
-                minibatch = sorted(order[start : start + cfg.minibatch_size], key=lambda s: len(s.input_ids))
-                for stats in self.learner.step(minibatch, self._loss, weight=lambda s: s.n_response):
+                minibatch = sorted(order[step * size : (step + 1) * size], key=lambda s: len(s.input_ids))
+                for stats in self.learner.step(
+                    minibatch, self._loss, weight=lambda s: s.n_response, filler=samples[0]
+                ):
                     for key, value in stats.items():
                         totals[key] = totals.get(key, 0.0) + value
                     count += 1
@@ -195,7 +207,7 @@ class RLTrainer:
         if values is not None:
             targets = torch.tensor([s.value_target for s in chunk], device=device, dtype=torch.float32)
             old_values = torch.tensor([s.old_value for s in chunk], device=device, dtype=torch.float32)
-            value_loss = clipped_value_loss(values, old_values, targets, clip=None)
+            value_loss = clipped_value_loss(values, old_values, targets, clip=cfg.value_clip)
             loss = loss + cfg.value_coef * value_loss
             stats["value_loss"] = value_loss.item()
         return loss, stats
