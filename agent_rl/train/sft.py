@@ -22,10 +22,11 @@ from agent_rl.train.learner import CheckpointLog, count_parameters, deepspeed_se
 log = logging.getLogger("agent_rl.train.sft")
 
 
-class SFTConfig(BaseModel):
+class TrainerSettings(BaseModel):
+    """SFTTrainer settings shared by the `sft` and `pretrain` stages."""
+
     model_config = ConfigDict(extra="forbid")
 
-    data: DataConfig = DataConfig()
     epochs: float = 1.0
     max_steps: int = -1  # overrides epochs when > 0
     lr: float = 2e-5
@@ -41,18 +42,25 @@ class SFTConfig(BaseModel):
     gradient_checkpointing: bool = False
 
 
+class SFTConfig(TrainerSettings):
+    data: DataConfig = DataConfig()
+
+
 def mean_tokens_per_row(dataset: Any, tokenizer: Any, sample: int = 64) -> float:
-    """Average prompt+completion length in tokens (image tokens excluded), used for compute accounting."""
+    """Average length in tokens of a row (prompt+completion, or plain `text`; image tokens excluded), used
+    for compute accounting."""
     rows = dataset.select(range(min(sample, len(dataset))))
     lengths = []
     for row in rows:
-        text = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=False)
+        text = row.get("text") or tokenizer.apply_chat_template(
+            row["prompt"] + row["completion"], tokenize=False
+        )
         lengths.append(len(tokenizer(text, add_special_tokens=False)["input_ids"]))
     return sum(lengths) / max(1, len(lengths))
 
 
 def _callbacks(
-    config: SFTConfig,
+    config: TrainerSettings,
     out_dir: Path,
     ckpt_log: CheckpointLog,
     run_dir: Path,
@@ -93,14 +101,15 @@ def _callbacks(
 def train_sft(
     model_path: str,
     dataset: Any,
-    config: SFTConfig,
+    config: TrainerSettings,
     out_dir: Path,
     run_dir: Path,
     logger: Any,
     seed: int = 0,
     resume: bool = False,
 ) -> tuple[Path, CheckpointLog]:
-    """Train; return the final checkpoint folder (a plain model) and the checkpoint log."""
+    """Train; return the final checkpoint folder (a plain model) and the checkpoint log. Prompt/completion
+    rows train on the completion only; `text` rows (pretraining) on every token."""
     from trl import SFTConfig as TRLSFTConfig
     from trl import SFTTrainer
 
@@ -137,7 +146,7 @@ def train_sft(
         bf16=on_gpu,
         deepspeed=deepspeed_setting(config.deepspeed),
         gradient_checkpointing=config.gradient_checkpointing,
-        completion_only_loss=True,
+        completion_only_loss="completion" in dataset.column_names,
         dataloader_num_workers=0,
         disable_tqdm=False,
     )

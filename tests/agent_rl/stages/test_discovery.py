@@ -16,6 +16,7 @@ BUILT_IN = {
     "filtered_bc",
     "grpo_trl",
     "judge",
+    "pretrain",
     "propose",
     "rl",
     "sft",
