@@ -16,7 +16,8 @@ def test_the_prompt_carries_the_system_text_and_the_cut_tree():
         "tabs": [],
         "active_tab": 0,
         "axtree": "x" * 50,
-        "elements": "",
+        "elements": [],
+        "error": "",
         "screenshot": None,
         "som": None,
     }
