@@ -407,7 +407,7 @@ def run(config: Config, ctx) -> dict[str, str]:
             trainer, backend, hands, sampling(config, ctx.seed * 100_003 + it), rng, store, f"it{it}"
         )
         tokens += metrics["tokens"]
-        ctx.logger.log({"iteration": it + 1, **metrics})
+        ctx.logger.log({"iteration": it + 1, **metrics}, key=("iteration",))
         progress.set_postfix(reward=f"{metrics['mean_reward']:.2f}", success=f"{metrics['success_rate']:.2f}")
         if (it + 1) % config.save_every == 0 or it + 1 == config.iterations:
             folder = ctx.stage_dir / f"checkpoint-{it + 1}"

@@ -16,6 +16,7 @@ from typing import Any
 from PIL import Image
 
 from agent_rl.backends import closing, make_backend
+from agent_rl.core.jsonl import read_jsonl
 from agent_rl.errors import UserError
 from evaluator.judge.agreement import agreement_report
 from evaluator.judge.judge import Judge, JudgeInput
@@ -41,7 +42,9 @@ def episodes_from_results(folders: list[Path]) -> list[tuple[dict[str, Any], Pat
         path = folder / "results.jsonl"
         if not path.exists():
             raise UserError(f"{path} not found: pass folders written by `agent-rl webarena eval --out`")
-        rows += [(json.loads(line), folder) for line in path.read_text().splitlines() if line.strip()]
+        rows += [(row, folder) for row in read_jsonl(path)]
+    if not rows:
+        raise UserError(f"no finished episodes in {', '.join(map(str, folders))}: nothing to judge")
     return rows
 
 

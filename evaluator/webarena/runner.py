@@ -10,7 +10,6 @@ the same output folder skips the tasks already there.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import defaultdict
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 
 from tqdm import tqdm
 
+from agent_rl.core.jsonl import append_jsonl, read_jsonl
 from agent_rl.errors import UserError
 from envs.web.browser import BrowserHost, shared_host
 from envs.web.env import WebEnv, WebEnvConfig
@@ -102,9 +102,7 @@ class EpisodeRunner:
         self._envs: list[WebEnv] = []
 
     def finished(self) -> dict[str, dict[str, Any]]:
-        if not self.results_path.exists():
-            return {}
-        rows = [json.loads(line) for line in self.results_path.read_text().splitlines() if line.strip()]
+        rows = read_jsonl(self.results_path)
         return {str(r["task_id"]): r for r in rows}
 
     def run(self, tasks: list[Any]) -> list[dict[str, Any]]:
@@ -143,8 +141,7 @@ class EpisodeRunner:
                 self.reset_site(site)
         row = self.run_episode(task)
         with self._write_lock:
-            with self.results_path.open("a") as f:
-                f.write(json.dumps(row, default=str) + "\n")
+            append_jsonl(self.results_path, row, default=str)
             bar.update(1)
 
     def run_episode(self, task: Any) -> dict[str, Any]:
