@@ -58,7 +58,9 @@ class MetricsLogger:
         """Replace both files at once (each through a temporary file, so a crash leaves the old or new)."""
         columns = self._columns or list(rows[0])
         jsonl_tmp, csv_tmp = self.jsonl_path.with_suffix(".jsonl.tmp"), self.csv_path.with_suffix(".csv.tmp")
-        jsonl_tmp.write_text("".join(json.dumps(row, default=float, ensure_ascii=False) + "\n" for row in rows))
+        jsonl_tmp.write_text(
+            "".join(json.dumps(row, default=float, ensure_ascii=False) + "\n" for row in rows)
+        )
         with csv_tmp.open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
