@@ -8,8 +8,10 @@ One worker thread owns the backend. It takes the first waiting request, gathers 
 batch takes its first request's seed, as a vLLM batch shares one generator. Requests are isolated: when a
 batch fails, each of its requests is run alone, so only the bad one gets an error. Limits answer at once,
 before any generation: a body over `max_body_bytes` is 413, a body that does not arrive within
-`body_timeout_s` is 408, a prompt over the model's context (with `max_tokens` on top) is 400, and a full
-queue (`max_queue` waiting or running choices) is 503. Idle keep-alive sockets close after `keep_alive_s`.
+`read_timeout_s` is 408, a prompt over the model's context (with `max_tokens` on top) is 400, and a full
+queue (`max_queue` waiting or running choices) is 503. A socket that sends no complete request headers
+within `read_timeout_s` (of connecting or of its previous answer) is closed; so are keep-alive sockets idle
+for `keep_alive_s`.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class ServerLimits(BaseModel):
     batch_window_s: float = Field(0.01, ge=0)
     max_queue: int = Field(256, ge=1)  # choices waiting or running; beyond it requests get a 503
     max_body_bytes: int = Field(16 * 2**20, ge=1024)
-    body_timeout_s: float = Field(30.0, gt=0)
+    read_timeout_s: float = Field(30.0, gt=0)
     keep_alive_s: int = Field(5, ge=1)
     max_connections: int = Field(1024, ge=1)
     default_max_tokens: int = Field(256, ge=1)  # chat requests that name no max_tokens
@@ -204,10 +206,10 @@ async def _read_json(request: Any, limits: ServerLimits) -> Any:
             chunks.append(chunk)
 
     try:
-        await asyncio.wait_for(collect(), limits.body_timeout_s)
+        await asyncio.wait_for(collect(), limits.read_timeout_s)
     except asyncio.TimeoutError:
         raise RequestError(
-            408, f"the request body did not arrive within {limits.body_timeout_s:g} s"
+            408, f"the request body did not arrive within {limits.read_timeout_s:g} s"
         ) from None
     try:
         return json.loads(b"".join(chunks) or b"{}")
@@ -253,7 +255,7 @@ class ModelServer:
             access_log=False,
             lifespan="off",
             loop="asyncio",
-            http="h11",
+            http=_read_deadline_protocol(self.limits.read_timeout_s),
             timeout_keep_alive=self.limits.keep_alive_s,
             limit_concurrency=self.limits.max_connections,
             backlog=2048,
@@ -439,9 +441,35 @@ class ModelServer:
         return _sse(events)
 
 
+def _read_deadline_protocol(timeout_s: float) -> type:
+    """uvicorn's h11 protocol, plus a deadline for request headers (uvicorn alone waits on a silent socket
+    for ever, one slow client per connection slot)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class ReadDeadlineProtocol(H11Protocol):
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm_deadline()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm_deadline()
+
+        def _arm_deadline(self) -> None:
+            self.loop.call_later(timeout_s, self._deadline, self.cycle)
+
+        def _deadline(self, cycle_then: Any) -> None:
+            if self.cycle is cycle_then and not self.transport.is_closing():  # no new request began
+                self.transport.close()
+
+    return ReadDeadlineProtocol
+
+
 def listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket, or a one-line UserError saying why there cannot be one."""
     problem = f"cannot listen on {host}:{port}"
+    if not 0 <= port <= 65535:  # getaddrinfo would wrap 99999 round to another port
+        raise UserError(f"{problem}: a port is 0-65535 (0 picks a free one)")
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)

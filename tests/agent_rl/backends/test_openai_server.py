@@ -18,9 +18,8 @@ from evaluator.judge import Judge, JudgeInput
 
 
 @pytest.fixture(scope="module")
-def text_server(tmp_path_factory):
-    model_dir = build_tiny_text_model(tmp_path_factory.mktemp("tiny"), seed=0)
-    local = TransformersBackend(model_dir)
+def text_server(tiny_text_model):
+    local = TransformersBackend(tiny_text_model)
     with ModelServer(local, model_name="tiny") as server:
         yield server, local
 
