@@ -1,4 +1,4 @@
-"""The OpenAI-compatible model server as a real loopback server, reached through the OpenAI-compatible backend."""
+"""The model server on loopback, reached through the OpenAI-compatible backend."""
 
 import json
 import socket
@@ -11,9 +11,9 @@ from PIL import Image
 
 from agent_rl.backends.base import ChatPrompt, SamplingParams
 from agent_rl.backends.openai_backend import BackendError, OpenAIBackend
+from agent_rl.backends.openai_server import ModelServer
 from agent_rl.backends.transformers_backend import TransformersBackend
 from agent_rl.models.tiny import build_tiny_text_model, build_tiny_vlm
-from agent_rl.backends.openai_server import ModelServer
 from evaluator.judge import Judge, JudgeInput
 
 

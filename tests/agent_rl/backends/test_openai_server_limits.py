@@ -225,7 +225,7 @@ def test_a_body_shorter_than_its_content_length_times_out_with_408(local):
         with socket.create_connection((host, port), timeout=10) as conn:
             conn.sendall(
                 b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b"Content-Length: 1000\r\n\r\n{\"messages\""
+                b'Content-Length: 1000\r\n\r\n{"messages"'
             )
             started = time.monotonic()
             reply = conn.recv(4096)
