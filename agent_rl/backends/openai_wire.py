@@ -249,27 +249,15 @@ class AssistantMessage(_Response):
     content: str | None = None
 
 
-class ChatChoice(_Response):
+class _Choice(_Response):
     index: int
-    message: AssistantMessage
     finish_reason: str | None = None
-    logprobs: ChoiceLogprobs | None = None
     token_ids: list[int] | None = None
 
 
-class Usage(_Response):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-
-
-class ChatCompletion(_Response):
-    id: str
-    object: Literal["chat.completion"] = "chat.completion"
-    created: int
-    model: str
-    choices: list[ChatChoice]
-    usage: Usage | None = None
+class ChatChoice(_Choice):
+    message: AssistantMessage
+    logprobs: ChoiceLogprobs | None = None
 
 
 class Delta(_Response):
@@ -277,21 +265,9 @@ class Delta(_Response):
     content: str | None = None
 
 
-class ChunkChoice(_Response):
-    index: int
+class ChunkChoice(_Choice):
     delta: Delta
-    finish_reason: str | None = None
     logprobs: ChoiceLogprobs | None = None
-    token_ids: list[int] | None = None
-
-
-class ChatCompletionChunk(_Response):
-    id: str
-    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
-    created: int
-    model: str
-    choices: list[ChunkChoice]
-    usage: Usage | None = None
 
 
 class CompletionLogprobs(_Response):
@@ -301,21 +277,37 @@ class CompletionLogprobs(_Response):
     text_offset: list[int] = []
 
 
-class CompletionChoice(_Response):
-    index: int
+class CompletionChoice(_Choice):
     text: str
-    finish_reason: str | None = None
     logprobs: CompletionLogprobs | None = None
-    token_ids: list[int] | None = None
 
 
-class Completion(_Response):
+class Usage(_Response):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class _Answer(_Response):
     id: str
-    object: Literal["text_completion"] = "text_completion"
     created: int
     model: str
-    choices: list[CompletionChoice]
     usage: Usage | None = None
+
+
+class ChatCompletion(_Answer):
+    object: Literal["chat.completion"] = "chat.completion"
+    choices: list[ChatChoice]
+
+
+class ChatCompletionChunk(_Answer):
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    choices: list[ChunkChoice]
+
+
+class Completion(_Answer):
+    object: Literal["text_completion"] = "text_completion"
+    choices: list[CompletionChoice]
 
 
 def token_name(token_id: int) -> str:
