@@ -124,12 +124,19 @@ class BatchingWorker:
                     break
             groups: dict[str, list[_Job]] = {}
             for job in batch:
-                key = (isinstance(job.prompt, str), astuple(replace(job.params, seed=None)))
-                groups.setdefault(repr(key), []).append(job)
+                if job.result.set_running_or_notify_cancel():  # False: its client gave up waiting
+                    key = (isinstance(job.prompt, str), astuple(replace(job.params, seed=None)))
+                    groups.setdefault(repr(key), []).append(job)
             for jobs in groups.values():
-                self._run([job for job in jobs if self._fits(job)])
+                try:
+                    self._run([job for job in jobs if self._fits(job)])
+                except Exception as err:  # never let the worker die: answer whatever is left
+                    for job in jobs:
+                        if not job.result.done():
+                            job.result.set_exception(err)
         while not self.jobs.empty():  # answer what is left rather than leave clients hanging
-            self.jobs.get().result.set_exception(RequestError(503, "the server is shutting down"))
+            if (left := self.jobs.get().result).set_running_or_notify_cancel():
+                left.set_exception(RequestError(503, "the server is shutting down"))
 
     def _fits(self, job: _Job) -> bool:
         """Check the prompt against the model's context; a job that does not fit is answered with a 400."""
