@@ -31,7 +31,7 @@ def finished_within(lines: list[bytes], cut: int) -> int:
     return count
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(rows=records, extra=st.text(min_size=1, max_size=6))
 def test_cut_at_every_byte_keeps_each_whole_record_and_appends_after_it(rows, extra):
     """Non-ASCII text is written as is, so many cuts fall inside a multibyte character."""
