@@ -29,5 +29,11 @@ fi
 echo "[setup] installing agent-rl and its dependencies into .venv"
 "${pip[@]}" --upgrade pip setuptools wheel
 "${pip[@]}" "${constraint[@]}" -e ".[dev,ray]"
+# MiniWoB++ task pages (MIT): only the package's HTML/JS is used (WebEnv drives the pages with Playwright), so
+# --no-deps keeps out its Selenium runtime; its other deps (gymnasium, numpy, pillow) are ours already.
+"${pip[@]}" --no-deps "miniwob==1.1.0"
+# WebArena's task files (original, Verified, Verified-Hard) ship in webarena-verified; its pinned dependencies
+# (pydantic==2.12.0, ...) clash with ours, and only its data files are read, so it comes without them.
+"${pip[@]}" --no-deps "webarena-verified>=1.2"
 echo "$want" > "$stamp"
 echo "[setup] done"

@@ -5,6 +5,12 @@ call, then steps each env with its reply. An episode that ends is written to the
 is refilled from the specs not yet run. Specs whose id is already in the store are skipped, so a rerun of an
 interrupted rollout finishes the rest without losing or duplicating episodes.
 
+Specs may name the sites they use: a spec marked `exclusive` (a task that changes its sites) runs alone on its
+sites, after every shared spec on them has finished, and after its `prepare` hook (e.g. a site reset); shared
+specs run side by side. These are the web scheduler's reset lanes. A spec may bring its own `agent` (a scripted
+policy that reads the observation) instead of the backend. With `step_workers > 1`, env resets and steps run
+in threads (browser envs wait on I/O, not on this process).
+
 Envs follow the Gymnasium API with chat observations `{"messages": [...], "images": [...]}` and raw model
 text as the action. Model output is untrusted: an exception from the env ends that episode with `error` set,
 never the run.
@@ -15,14 +21,21 @@ from __future__ import annotations
 import contextlib
 import copy
 import time
-from collections import deque
+from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from agent_rl.backends.base import Backend, ChatPrompt, SamplingParams
+from agent_rl.backends.base import Backend, ChatPrompt, Generation, SamplingParams
 from agent_rl.core.types import Episode, Turn
 from agent_rl.rollout.store import EpisodeStore
+
+
+class Agent(Protocol):
+    """A policy that picks the next action text from the observation itself (e.g. a scripted oracle)."""
+
+    def act(self, obs: dict[str, Any]) -> str: ...
 
 
 @dataclass
@@ -34,6 +47,39 @@ class EpisodeSpec:
     seed: int | None = None
     options: dict[str, Any] | None = None
     task: dict[str, Any] = field(default_factory=dict)
+    sites: frozenset[str] = frozenset()  # shared state it reads (and, when exclusive, changes)
+    exclusive: bool = False  # runs alone on its sites, after the shared specs on them
+    prepare: Callable[[], None] | None = None  # run just before the env is made (e.g. reset its sites)
+    agent: Agent | None = None  # acts instead of the backend
+
+
+class _Lanes:
+    """Which pending specs may start now, given the sites the running ones hold."""
+
+    def __init__(self, specs: Sequence[EpisodeSpec]) -> None:
+        self.shared_pending = Counter(s for spec in specs if not spec.exclusive for s in spec.sites)
+        self.shared_running: Counter = Counter()
+        self.exclusive_running: set[str] = set()
+
+    def can_start(self, spec: EpisodeSpec) -> bool:
+        if any(s in self.exclusive_running for s in spec.sites):
+            return False
+        if spec.exclusive:
+            return not any(self.shared_pending[s] or self.shared_running[s] for s in spec.sites)
+        return True
+
+    def started(self, spec: EpisodeSpec) -> None:
+        if spec.exclusive:
+            self.exclusive_running.update(spec.sites)
+        else:
+            self.shared_pending.subtract(spec.sites)
+            self.shared_running.update(spec.sites)
+
+    def finished(self, spec: EpisodeSpec) -> None:
+        if spec.exclusive:
+            self.exclusive_running.difference_update(spec.sites)
+        else:
+            self.shared_running.subtract(spec.sites)
 
 
 @dataclass
@@ -71,7 +117,7 @@ def _round_params(params: SamplingParams, round_index: int) -> SamplingParams:
 
 
 def run_rollouts(
-    backend: Backend,
+    backend: Backend | None,
     specs: Sequence[EpisodeSpec],
     params: SamplingParams,
     store: EpisodeStore | None = None,
@@ -80,10 +126,12 @@ def run_rollouts(
     max_turns: int = 32,
     progress: bool = True,
     description: str = "episodes",
+    step_workers: int = 1,
 ) -> RolloutStats:
     """Run every spec not yet in `store` to its end; return what this call did.
 
-    `max_concurrent` bounds live envs (memory, browsers); `max_turns` ends a runaway episode as truncated.
+    `max_concurrent` bounds live envs (memory, browsers); `max_turns` ends a runaway episode as truncated;
+    `step_workers` threads reset and step envs. BACKEND may be None when every spec has its own agent.
     """
     from tqdm.auto import tqdm
 
@@ -91,7 +139,9 @@ def run_rollouts(
     if len(set(ids)) != len(ids):
         raise ValueError("episode ids must be unique within one rollout")
     done = store.finished_ids() if store is not None else set()
-    pending = deque(spec for spec in specs if spec.episode_id not in done)
+    pending = [spec for spec in specs if spec.episode_id not in done]
+    lanes = _Lanes(pending)
+    pool = ThreadPoolExecutor(max(1, step_workers), thread_name_prefix="rollout-step")
     stats = RolloutStats(skipped=len(specs) - len(pending))
     revision = str(getattr(backend, "revision", "") or getattr(backend, "name", ""))
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -101,6 +151,7 @@ def run_rollouts(
 
     def finish(item: _Active) -> None:
         nonlocal successes
+        lanes.finished(item.spec)
         try:
             if item.env is not None:
                 item.env.close()
@@ -113,31 +164,70 @@ def run_rollouts(
         bar.update(1)
         bar.set_postfix(success=f"{successes / len(stats.episodes):.2f}")
 
-    def start(spec: EpisodeSpec) -> None:
+    def start(spec: EpisodeSpec) -> _Active:
         episode = Episode(episode_id=spec.episode_id, task=spec.task, seed=spec.seed, model_revision=revision)
         env = None
         try:
+            if spec.prepare is not None:
+                spec.prepare()
             env = spec.make_env()
             obs, info = env.reset(seed=spec.seed, options=spec.options)
             episode.info["reset_info"] = info
-            active.append(_Active(spec, env, obs, episode))
+            return _Active(spec, env, obs, episode)
         except Exception as err:
             episode.error = _describe(err)
-            finish(_Active(spec, env, {}, episode))
+            return _Active(spec, env, {}, episode)
+
+    def step(item: _Active, text: str) -> tuple | BaseException | None:
+        if item.episode.error is not None:
+            return None
+        try:
+            return item.env.step(text)
+        except Exception as err:
+            return err
+
+    def replies(items: list[_Active]) -> list[tuple[ChatPrompt, Generation]]:
+        prompts = [ChatPrompt(item.obs["messages"], list(item.obs.get("images") or [])) for item in items]
+        model = [i for i, item in enumerate(items) if item.spec.agent is None]
+        generations: list[Generation | None] = [None] * len(items)
+        if model:
+            batch = backend.generate([prompts[i] for i in model], _round_params(params, stats.rounds))
+            stats.rounds += 1
+            for i, generation in zip(model, batch, strict=True):
+                generations[i] = generation
+        for i, item in enumerate(items):
+            if item.spec.agent is not None:
+                try:
+                    generations[i] = Generation(text=item.spec.agent.act(item.obs))
+                except Exception as err:  # a failing agent ends its episode, not the run
+                    item.episode.error = _describe(err)
+                    generations[i] = Generation(text="")
+        return list(zip(prompts, generations, strict=True))
 
     try:
         while pending or active:
-            while pending and len(active) < max_concurrent:
-                start(pending.popleft())
+            startable = []
+            for spec in list(pending):
+                if len(active) + len(startable) >= max_concurrent:
+                    break
+                if lanes.can_start(spec):
+                    lanes.started(spec)
+                    pending.remove(spec)
+                    startable.append(spec)
+            for item in pool.map(start, startable):
+                if item.episode.error is None:
+                    active.append(item)
+                else:
+                    finish(item)
             if not active:
                 continue
-            prompts = [
-                ChatPrompt(item.obs["messages"], list(item.obs.get("images") or [])) for item in active
-            ]
-            generations = backend.generate(prompts, _round_params(params, stats.rounds))
-            stats.rounds += 1
+            turns = replies(active)
+            outcomes = list(pool.map(step, active, [generation.text for _, generation in turns]))
             still_active = []
-            for item, prompt, generation in zip(active, prompts, generations, strict=True):
+            for item, (prompt, generation), outcome in zip(active, turns, outcomes, strict=True):
+                if outcome is None:  # its agent failed
+                    finish(item)
+                    continue
                 stats.turns += 1
                 stats.generated_tokens += len(generation.token_ids)
                 turn = Turn(
@@ -150,12 +240,11 @@ def run_rollouts(
                     info={"finish_reason": generation.finish_reason},
                 )
                 item.episode.turns.append(turn)
-                try:
-                    obs, reward, terminated, truncated, info = item.env.step(generation.text)
-                except Exception as err:
-                    item.episode.error = _describe(err)
+                if isinstance(outcome, BaseException):
+                    item.episode.error = _describe(outcome)
                     finish(item)
                     continue
+                obs, reward, terminated, truncated, info = outcome
                 turn.reward = float(reward)
                 turn.info.update(info)
                 item.obs = obs
@@ -171,6 +260,7 @@ def run_rollouts(
         for item in active:  # interrupted: unfinished episodes are dropped, a rerun starts them afresh
             with contextlib.suppress(Exception):
                 item.env.close()
+        pool.shutdown(wait=True)
         bar.close()
         stats.seconds = time.perf_counter() - started
         stats.cpu_seconds = time.process_time() - cpu_started

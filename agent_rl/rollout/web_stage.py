@@ -92,13 +92,15 @@ class JudgeEvidence(gym.Wrapper):
 
 def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, folder: str, run_dir: str):
     from envs.web.env import WebEnv, WebEnvConfig
+    from evaluator.webarena import WebArenaScorer
 
     evaluate = bool((task.get("eval") or {}).get("eval_types"))  # proposed tasks are left to the judge
     view = config.prompt_view or ("elements" if config.vision else "tree")
     env_config = WebEnvConfig(
         max_steps=config.max_steps, vision=config.vision, evaluate=evaluate, prompt_view=view
     )
-    return JudgeEvidence(WebEnv(env_config, urls=urls), folder, run_dir, config.last_k_screenshots)
+    env = WebEnv(env_config, urls=urls, scorer=WebArenaScorer(urls=urls))
+    return JudgeEvidence(env, folder, run_dir, config.last_k_screenshots)
 
 
 def episode_specs(

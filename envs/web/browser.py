@@ -54,6 +54,10 @@ class BrowserHost:
         self._lock: asyncio.Lock | None = None
         self.launches = 0
 
+    def __deepcopy__(self, memo: dict) -> BrowserHost:
+        """A host is shared, never copied (gymnasium.make deep-copies an env's keyword arguments)."""
+        return self
+
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run a coroutine on the browser loop and wait for its result in the calling thread."""
         if threading.current_thread() is self._thread:

@@ -6,6 +6,8 @@ import ipaddress
 from urllib.parse import urlsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Cloud instance-metadata services that are not link-local addresses (169.254.169.254 is, and is refused too).
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "fd00:ec2::254", "100.100.100.200"})
 
 
 def origin(url: str) -> str:
@@ -39,6 +41,8 @@ def refusal(url: str, allowed: set[str]) -> str | None:
         )
     if is_link_local(parts.hostname or ""):
         return f"refused {url!r}: link-local addresses are never opened"
+    if (parts.hostname or "").lower().rstrip(".") in METADATA_HOSTS:
+        return f"refused {url!r}: cloud metadata services are never opened"
     if origin(url) not in allowed:
         sites = ", ".join(sorted(allowed)) or "none"
         return f"refused {url!r}: it is not one of the task's sites ({sites})"

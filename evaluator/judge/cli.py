@@ -13,13 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from agent_rl.backends import closing, make_backend
-from agent_rl.core.jsonl import read_jsonl
+from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
 from evaluator.judge.agreement import agreement_report
-from evaluator.judge.judge import Judge, JudgeInput
+from evaluator.judge.judge import Judge, judge_input
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,41 +34,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     agree.add_argument("--out", type=Path, required=True, help="JSON report")
 
 
-def episodes_from_results(folders: list[Path]) -> list[tuple[dict[str, Any], Path]]:
-    rows = []
+def ruled_episodes(folders: list[Path]) -> list[tuple[Episode, Path]]:
+    """The rule-scored episodes (no error) in the episode stores of `webarena eval` output folders."""
+    from agent_rl.rollout.store import EpisodeStore
+
+    found = []
     for folder in folders:
-        path = folder / "results.jsonl"
-        if not path.exists():
-            raise UserError(f"{path} not found: pass folders written by `agent-rl webarena eval --out`")
-        rows += [(row, folder) for row in read_jsonl(path)]
-    if not rows:
-        raise UserError(f"no finished episodes in {', '.join(map(str, folders))}: nothing to judge")
-    return rows
+        store = EpisodeStore(folder)
+        if not store.path.exists():
+            raise UserError(f"{store.path} not found: pass folders written by `agent-rl webarena eval --out`")
+        found += [
+            (e, folder) for e in store.read() if not e.error and e.turns and "rule_score" in e.turns[-1].info
+        ]
+    if not found:  # agreement over nothing would read as perfect (kappa 1.0)
+        raise UserError(f"no rule-scored episodes in {', '.join(map(str, folders))}: nothing to judge")
+    return found
 
 
 def judge_results(judge: Judge, folders: list[Path]) -> dict[str, Any]:
-    rows = [(row, folder) for row, folder in episodes_from_results(folders) if not row.get("error")]
-    items = [
-        JudgeInput(
-            task=row.get("intent", ""),
-            answer=row.get("answer"),
-            screenshots=[Image.open(folder / p) for p in row.get("screenshots", [])[-judge.last_k :]],
-        )
-        for row, folder in rows
-    ]
-    verdicts = judge.judge(items)
-    truth = [bool(row["success"]) for row, _ in rows]
+    episodes = ruled_episodes(folders)
+    verdicts = judge.judge([judge_input(episode, folder) for episode, folder in episodes])
+    truth = [episode.turns[-1].info["rule_score"] == 1.0 for episode, _ in episodes]
     report = agreement_report([v.success for v in verdicts], truth)
     report["unparsable"] = sum(not v.parsed for v in verdicts)
     report["verdicts"] = [
         {
-            "task_id": row["task_id"],
+            "task_id": episode.task.get("task_id"),
             "truth": t,
             "judge": v.success,
             "parsed": v.parsed,
             "reason": v.reason[:300],
         }
-        for (row, _), t, v in zip(rows, truth, verdicts, strict=True)
+        for (episode, _), t, v in zip(episodes, truth, verdicts, strict=True)
     ]
     return report
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from agent_rl.backends.base import Backend, ChatPrompt, SamplingParams
+from agent_rl.core.types import Episode
 from evaluator.judge.verdict import QUOTE, Verdict, parse_verdict
 
 SYSTEM = (
@@ -83,3 +85,22 @@ class Judge:
         for i, reply in zip(asked, replies, strict=True):
             verdicts[i] = parse_verdict(reply.text)
         return verdicts
+
+
+def evidence_of(episode: Episode) -> dict[str, Any]:
+    """What a web episode recorded for the judge (see `agent_rl.rollout.web_stage.JudgeEvidence`)."""
+    last = episode.turns[-1].info if episode.turns else {}
+    return last.get("evidence") or {}
+
+
+def judge_input(episode: Episode, run_dir: Path) -> JudgeInput:
+    """The one adapter from a stored web episode (a PAE rollout or a WebArena eval) to the judge's input."""
+    from PIL import Image
+
+    evidence = evidence_of(episode)
+    return JudgeInput(
+        task=str(episode.task.get("intent", "")),
+        answer=evidence.get("answer"),
+        screenshots=[Image.open(run_dir / p) for p in evidence.get("screenshots", [])],
+        accessibility_tree=evidence.get("axtree", ""),
+    )

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 from typing import Any, Literal
 
-from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.backends import stage_backend
-from agent_rl.core.types import Episode
 from agent_rl.rollout.store import EpisodeStore
 from evaluator.judge.agreement import agreement_report
-from evaluator.judge.judge import Judge, JudgeInput
+from evaluator.judge.judge import Judge, judge_input
 
 log = logging.getLogger("evaluator.judge.stage")
 
@@ -32,21 +29,6 @@ class Config(BaseModel):
     last_k: int = Field(3, ge=1)
     backend: dict[str, Any] = {"type": "transformers"}
     max_new_tokens: int = Field(256, ge=1)
-
-
-def evidence_of(episode: Episode) -> dict[str, Any]:
-    last = episode.turns[-1].info if episode.turns else {}
-    return last.get("evidence") or {}
-
-
-def judge_input(episode: Episode, run_dir: Path) -> JudgeInput:
-    evidence = evidence_of(episode)
-    return JudgeInput(
-        task=str(episode.task.get("intent", "")),
-        answer=evidence.get("answer"),
-        screenshots=[Image.open(run_dir / p) for p in evidence.get("screenshots", [])],
-        accessibility_tree=evidence.get("axtree", ""),
-    )
 
 
 def run(config: Config, ctx) -> dict[str, str]:

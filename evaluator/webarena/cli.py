@@ -4,17 +4,18 @@
     agent-rl webarena eval --tasks test.raw.json --sites-from-env --agent MODEL --out runs/wa
     agent-rl webarena eval --bundled --agent oracle --out runs/wa-bundled --parallel 4
 
-`eval` writes results.jsonl (one line per finished task, kept across reruns), summary.json (success by site
-and by eval type) and report.html (each episode's screenshots and actions) into --out.
+`eval` runs the tasks through `agent_rl.rollout.run_rollouts` into the episode store (`episodes.jsonl` in
+--out, kept across reruns) and writes its views: results.jsonl (one row per task), summary.json (success by
+site and by eval type) and report.html (each episode's screenshots and actions).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import tempfile
-import threading
 import urllib.error
 import urllib.request
 from contextlib import ExitStack
@@ -24,8 +25,10 @@ from typing import Any
 from agent_rl.errors import UserError
 from envs.web.env import WebEnvConfig
 from evaluator.webarena import needs_judge
+from evaluator.webarena.datasets import FILES, dataset_file, read_verified, verified_blocker, verified_counts
+from evaluator.webarena.helpers import WEBARENA_HELPERS
+from evaluator.webarena.judge import WordForWord
 from evaluator.webarena.report import summarise, write_html
-from evaluator.webarena.runner import Agent, EpisodeRunner, RunSettings
 
 SITE_FLAGS = ("shopping", "shopping_admin", "reddit", "gitlab", "wikipedia", "map", "homepage")
 
@@ -33,20 +36,39 @@ SITE_FLAGS = ("shopping", "shopping_admin", "reddit", "gitlab", "wikipedia", "ma
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     validate = sub.add_parser(
-        "validate", help="count tasks by site and eval type; name the ones we cannot handle"
+        "validate",
+        help="count tasks by site and eval type; say per task whether it can be scored and why not",
     )
-    validate.add_argument("file", type=Path, help="task config JSON (a list of tasks, one task, or a folder)")
+    validate.add_argument(
+        "file", type=Path, nargs="?", help="task config JSON (a list of tasks, one task, or a folder)"
+    )
+    validate.add_argument(
+        "--dataset", choices=tuple(FILES), default=None, help="a task set webarena-verified ships"
+    )
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
+    validate.add_argument(
+        "--out", type=Path, default=None, help="folder to write validate.json (per task) into"
+    )
+    _helpers_argument(validate)
+    _site_arguments(validate)
+
+    score = sub.add_parser("score", help="rescore a finished run from what it recorded, without the sites")
+    score.add_argument("run_dir", type=Path, help="the --out folder of a finished eval")
+    score.add_argument("--judge-model", default=None, help="model for fuzzy_match / N/A judgements")
+    score.add_argument("--backend", default="transformers", help="backend type of the judge")
+    score.add_argument("--base-url", default=None, help="OpenAI-compatible server URL, with --backend openai")
 
     ev = sub.add_parser("eval", help="run an agent on tasks and score it with the WebArena evaluators")
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--tasks", type=Path, help="task config JSON with __SITE__ placeholders")
     source.add_argument("--bundled", action="store_true", help="start the bundled sites and run their tasks")
-    ev.add_argument(
-        "--sites-from-env", action="store_true", help="site URLs from SHOPPING, REDDIT, ... variables"
+    source.add_argument(
+        "--dataset",
+        choices=tuple(FILES),
+        help="a task set webarena-verified ships: WebArena's original 812, Verified, or Verified-Hard",
     )
-    for name in SITE_FLAGS:
-        ev.add_argument(f"--{name.replace('_', '-')}", metavar="URL", help=f"URL of the {name} site")
+    _site_arguments(ev)
+    _helpers_argument(ev)
     ev.add_argument(
         "--agent",
         required=True,
@@ -61,12 +83,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="OpenAI-compatible server URL, with --backend openai (agent and judge)",
     )
     ev.add_argument(
-        "--judge", default=None, help="model for fuzzy_match / N/A judgements (same backend type)"
+        "--judge-model",
+        "--judge",
+        dest="judge",
+        default=None,
+        help="model for fuzzy_match / N/A judgements (same backend type)",
     )
     ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
     ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
     ev.add_argument("--max-steps", type=int, default=30)
-    ev.add_argument("--task-ids", default=None, help="comma-separated task ids to run (default all)")
+    ev.add_argument(
+        "--task-ids",
+        default=None,
+        help="comma-separated task ids to run (default all); only their sites need URLs",
+    )
+    ev.add_argument(
+        "--allowed-origins",
+        nargs="*",
+        default=[],
+        metavar="ORIGIN",
+        help="more origins the agent's browser may load (e.g. an avatar host or the map's routing server)",
+    )
     ev.add_argument(
         "--auth-dir", type=Path, default=None, help="folder of storage-state files for login tasks"
     )
@@ -78,44 +115,120 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _helpers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--helpers",
+        choices=("webarena", "bundled"),
+        default=None,
+        help="program_html helper table: WebArena's, for its real containers (the default with --tasks), "
+        "or the bundled sites' (the default with --bundled)",
+    )
+
+
+def _helper_table(args: argparse.Namespace, bundled: bool) -> Any:
+    from envs.web.sites.helpers import HELPERS
+
+    return (
+        HELPERS if (args.helpers or ("bundled" if bundled else "webarena")) == "bundled" else WEBARENA_HELPERS
+    )
+
+
+def _site_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sites-from-env", action="store_true", help="site URLs from SHOPPING, REDDIT, ... variables"
+    )
+    for name in SITE_FLAGS:
+        parser.add_argument(f"--{name.replace('_', '-')}", metavar="URL", help=f"URL of the {name} site")
+
+
 def main(args: argparse.Namespace) -> int:
     if args.action == "validate":
         return validate(args)
+    if args.action == "score":
+        return score(args)
     return evaluate(args)
 
 
-def validate(args: argparse.Namespace) -> int:
-    from envs.web.tasks import validate_tasks
+def score(args: argparse.Namespace) -> int:
+    from agent_rl.backends import closing
+    from agent_rl.rollout.webarena import rescore_run
 
-    report = validate_tasks(args.file)  # raises UserError (exit 2) on a malformed file
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "tasks": len(report.tasks),
-                    "by_site": dict(report.by_site),
-                    "by_eval_type": dict(report.by_eval_type),
-                    "problems": [p.model_dump() for p in report.problems],
-                },
-                indent=2,
-            )
+    with ExitStack() as stack:
+        judge = (
+            stack.enter_context(closing(_backend(args, args.judge_model)))
+            if args.judge_model
+            else WordForWord()
         )
+        rows = rescore_run(args.run_dir, judge)
+    agree = sum(r["score"] == r["recorded_score"] for r in rows)
+    wins = sum(bool(r["success"]) for r in rows)
+    print(f"{wins}/{len(rows)} succeeded on rescoring; {agree}/{len(rows)} agree with the run's own scores")
+    print(f"wrote {args.run_dir / 'rescored.jsonl'}")
+    return 0
+
+
+def validate(args: argparse.Namespace) -> int:
+    from envs.web.tasks import site_urls
+    from evaluator.webarena.validate import check_tasks
+
+    if (args.file is None) == (args.dataset is None):
+        raise UserError("give a task config FILE or --dataset NAME")
+    if args.dataset in ("verified", "verified-hard"):
+        return _validate_verified(args)
+    source = args.file if args.file is not None else dataset_file(args.dataset)
+    given = _flag_urls(args)
+    urls = site_urls(given, env=None if args.sites_from_env else {}) if given or args.sites_from_env else None
+    helpers = _helper_table(args, bundled=False)
+    report, verdicts = check_tasks(source, helpers, urls)  # UserError (exit 2) on a malformed file
+    blocked = [v for v in verdicts if not v.scoreable]
+    result = {
+        "tasks": len(verdicts),
+        "scoreable": len(verdicts) - len(blocked),
+        "needs_judge": sum(v.needs_judge for v in verdicts),
+        "by_site": dict(report.by_site),
+        "by_eval_type": dict(report.by_eval_type),
+        "per_task": [v.model_dump() for v in verdicts],
+    }
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "validate.json").write_text(json.dumps(result, indent=2))
+    if args.json:
+        print(json.dumps(result, indent=2))
     else:
-        print(f"{report.path}: {len(report.tasks)} tasks")
+        print(f"{report.path}: {len(verdicts)} tasks, {result['scoreable']} scoreable")
         print("by site:")
         for key, count in sorted(report.by_site.items()):
             print(f"  {key:<32} {count}")
         print("by eval type:")
         for key, count in sorted(report.by_eval_type.items()):
             print(f"  {key:<32} {count}")
-        if report.problems:
-            print(f"{len(report.problems)} task(s) cannot be handled:")
-            for p in report.problems:
-                print(f"  task {p.task_id} (entry {p.index}, {p.kind}): {p.reason}")
+        if blocked:
+            print(f"{len(blocked)} task(s) cannot be scored:")
+            for v in blocked:
+                print(f"  task {v.task_id} (entry {v.index}): {'; '.join(v.reasons)}")
         else:
-            print("every task can be handled")
-    invalid = any(p.kind == "invalid" for p in report.problems)
-    return 1 if invalid else 0
+            print("every task can be scored" + ("" if urls is not None else " (site URLs not checked)"))
+        if result["needs_judge"]:
+            print(
+                f"{result['needs_judge']} task(s) use fuzzy_match / N/A: WebArena's score needs --judge-model"
+            )
+    return 1 if any(p.kind == "invalid" for p in report.problems) else 0
+
+
+def _validate_verified(args: argparse.Namespace) -> int:
+    counts = verified_counts(read_verified(args.dataset))
+    result = {**counts, "scoreable": 0, "reason": verified_blocker()}
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "validate.json").write_text(json.dumps(result, indent=2))
+    print(
+        json.dumps(result, indent=2)
+        if args.json
+        else f"{args.dataset}: {counts['tasks']} tasks; " + json.dumps(counts)
+    )
+    if not args.json:
+        print(f"0 scoreable here: {verified_blocker()}")
+    return 0
 
 
 def _flag_urls(args: argparse.Namespace) -> dict[str, str]:
@@ -138,24 +251,6 @@ def check_reachable(urls: dict[str, str], needed: set[str], timeout: float = 10.
             raise UserError(f"site {var} at {url} is unreachable ({err}); start it or fix {var}") from err
 
 
-class ModelAgent:
-    """A model behind a generation backend; one call at a time, since backends are not thread-safe."""
-
-    def __init__(self, backend: Any, max_new_tokens: int) -> None:
-        from agent_rl.backends import SamplingParams
-
-        self.backend = backend
-        self.params = SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0)
-        self.lock = threading.Lock()
-
-    def act(self, obs: dict[str, Any]) -> str:
-        from agent_rl.backends import ChatPrompt
-
-        with self.lock:
-            (generation,) = self.backend.generate([ChatPrompt(obs["messages"], obs["images"])], self.params)
-        return generation.text
-
-
 def _backend(args: argparse.Namespace, model: str) -> Any:
     from agent_rl.backends import make_backend
 
@@ -166,13 +261,14 @@ def _backend(args: argparse.Namespace, model: str) -> Any:
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    from agent_rl.backends import closing
+    from agent_rl.rollout.webarena import RunSettings, run_webarena
     from envs.web.tasks import SITE_VARS, load_bundled_tasks, load_tasks, site_urls
 
     if args.parallel < 1:
         raise UserError("--parallel must be at least 1")
     wanted = None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()]
     with ExitStack() as stack:
-        reset_site = None
         auth_dir = args.auth_dir
         if args.bundled:
             from envs.web.sites.launcher import start_sites
@@ -181,7 +277,9 @@ def evaluate(args: argparse.Namespace) -> int:
             urls = {k.upper(): v for k, v in sites.urls.items()}
             auth_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agent-rl-auth-")))
             sites.write_storage_states(auth_dir)
+            login = functools.partial(sites.write_storage_states, auth_dir)
             tasks = load_bundled_tasks(urls)
+            helpers = _helper_table(args, bundled=True)
 
             def reset_site(site: str) -> None:
                 if site != "homepage":
@@ -189,36 +287,44 @@ def evaluate(args: argparse.Namespace) -> int:
 
             print(f"bundled sites: {', '.join(f'{k}={v}' for k, v in sites.urls.items())}", file=sys.stderr)
         else:
+            if args.dataset in ("verified", "verified-hard"):
+                raise UserError(verified_blocker())
             urls = site_urls(_flag_urls(args), env=None if args.sites_from_env else {})
-            tasks = load_tasks(args.tasks, urls)
+            source = args.tasks if args.tasks is not None else dataset_file(args.dataset)
+            tasks = load_tasks(source, urls, task_ids=wanted)  # only these tasks' sites need URLs
             reset_site = _http_reset(urls)
+            login = None  # real containers: the storage states in --auth-dir are used as they are
+            helpers = _helper_table(args, bundled=False)
         if wanted is not None:
             tasks = [t for t in tasks if str(t.task_id) in wanted]
             if not tasks:
                 raise UserError(f"no task has an id in {args.task_ids}")
         check_reachable(urls, {SITE_VARS[s] for t in tasks for s in t.sites if s in SITE_VARS})
-        judge = _backend(args, args.judge) if args.judge else None
         judged = [str(t.task_id) for t in tasks if needs_judge(t)]
-        if judged and judge is None:
-            print(
-                f"warning: {len(judged)} task(s) use fuzzy_match (ids {', '.join(judged[:8])}"
-                f"{', ...' if len(judged) > 8 else ''}); an answer that is not "
-                "the reference word for word needs --judge MODEL, and ends as an error without one",
-                file=sys.stderr,
-            )
+        if args.judge:
+            judge = stack.enter_context(closing(_backend(args, args.judge)))
+        else:
+            judge = WordForWord()
+            if judged:
+                print(
+                    f"warning: {len(judged)} task(s) use fuzzy_match (ids {', '.join(judged[:8])}"
+                    f"{', ...' if len(judged) > 8 else ''}); without --judge-model MODEL they count as correct "
+                    "only word for word (a lower bound on WebArena's LLM-judged score)",
+                    file=sys.stderr,
+                )
+        backend, params, make_agent = None, None, None
         if args.agent in ("oracle", "wrong"):
             from evaluator.webarena import scripted
 
             scripted_agent = scripted.oracle_agent if args.agent == "oracle" else scripted.wrong_agent
 
-            def make_agent(task: Any) -> Agent:
+            def make_agent(task: Any) -> Any:
                 return scripted_agent(task, urls)
         else:
-            agent = ModelAgent(_backend(args, args.agent), args.max_new_tokens)
+            from agent_rl.backends import SamplingParams
 
-            def make_agent(task: Any) -> Agent:
-                return agent
-
+            backend = stack.enter_context(closing(_backend(args, args.agent)))
+            params = SamplingParams(max_new_tokens=args.max_new_tokens, temperature=0.0)
         if args.vision and args.no_screenshots:
             raise UserError("--vision needs screenshots; drop --no-screenshots")
         config = WebEnvConfig(
@@ -227,6 +333,7 @@ def evaluate(args: argparse.Namespace) -> int:
             screenshots=not args.no_screenshots,
             max_tree_chars=args.max_tree_chars,
             auth_dir=str(auth_dir) if auth_dir else None,
+            allowed_origins=list(args.allowed_origins or []),
         )
         settings = RunSettings(
             out_dir=args.out,
@@ -234,9 +341,12 @@ def evaluate(args: argparse.Namespace) -> int:
             parallel=args.parallel,
             env=config,
             judge=judge,
+            helpers=helpers,
             save_screenshots=not args.no_screenshots,
         )
-        rows = EpisodeRunner(settings, make_agent, reset_site).run(tasks)
+        rows = run_webarena(
+            tasks, settings, backend, params, make_agent=make_agent, reset_site=reset_site, login=login
+        )
     summary = summarise(rows)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
     write_html(rows, summary, args.out / "report.html")

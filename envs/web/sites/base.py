@@ -2,11 +2,19 @@
 
 Each site is a `SiteApp`: a SQLite database built once from a deterministic seed and kept pristine in memory,
 a live copy that requests read and write, and routes declared with `@route`. Every site answers
-`GET /__health` (JSON) and `POST /__reset` (copies the pristine database over the live one).
+`GET /__health` (JSON).
+
+The harness endpoints, `POST /__reset` (copies the pristine database over the live one) and the read-only
+`/__api/*` the evaluators' helpers read, answer only requests that carry the harness key in the
+`X-Agent-RL-Harness` header: the agent's browser never has it, so it can neither reset a site nor read
+other users' data (404, as if they did not exist). The key is random per process unless
+`AGENT_RL_SITES_KEY` is set (`agent-rl sites serve` prints it, for a harness in another process).
 
 Sessions are signed cookies (an HMAC of the user name, one cookie name per site and realm): they need no
-server-side table, so they survive a reset, and a saved storage-state file stays valid while the secret does.
+server-side table, so they survive a reset, and a saved storage-state file stays valid while the server
+runs. The HMAC key is random per launch, so no cookie can be forged from the source.
 Requests are served one at a time per site under a lock: pages take milliseconds and it keeps SQLite simple.
+Bodies are bounded (`MAX_BODY`), sockets time out, and a missing, bad or huge Content-Length gets 400.
 """
 
 from __future__ import annotations
@@ -16,8 +24,11 @@ import hashlib
 import hmac
 import html
 import json
+import math
+import os
 import random
 import re
+import secrets
 import sqlite3
 import threading
 import urllib.parse
@@ -26,7 +37,51 @@ from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-DEFAULT_SECRET = "agent-rl-bundled-sites"
+HARNESS_HEADER = "X-Agent-RL-Harness"
+HARNESS_KEY_VAR = "AGENT_RL_SITES_KEY"
+MAX_BODY = 1 << 20  # bytes of a request body; a form is a few hundred
+SOCKET_TIMEOUT_S = 20.0
+_process_key: str | None = None
+_key_lock = threading.Lock()
+
+
+def harness_key() -> str:
+    """The key that opens the harness endpoints: `AGENT_RL_SITES_KEY` if set, else random for this process."""
+    global _process_key
+    with _key_lock:
+        if _process_key is None:
+            _process_key = os.environ.get(HARNESS_KEY_VAR) or secrets.token_hex(16)
+        return _process_key
+
+
+def harness_headers() -> dict[str, str]:
+    """Headers for a harness request (reset, helper reads) to a bundled site."""
+    return {HARNESS_HEADER: harness_key()}
+
+
+def safe_next(value: str) -> str:
+    """A `next=` target that stays on this site: a path, with no CR/LF or other control characters.
+
+    Browsers drop tabs and newlines from URLs and read `\\` as `/`, so `/\\evil` and `/\t/evil` would leave
+    the site (as `//evil`); control characters in a Location header would inject headers.
+    """
+    value = re.sub(r"[\x00-\x1f\x7f]", "", value)
+    if not value.startswith("/") or value[1:2] in ("/", "\\"):
+        return "/"
+    return value
+
+
+def form_number(text: str, what: str, *, lo: float, hi: float, whole: bool = False) -> float:
+    """A finite number in [LO, HI] from a form field; HttpError 400 for anything else (inf, 1e400, 10**30)."""
+    try:
+        value = float(text.replace("$", "").replace(",", "").strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not lo <= value <= hi or (whole and not value.is_integer()):
+        kind = "a whole number" if whole else "a number"
+        raise HttpError(400, f"{what} must be {kind} from {lo:,.0f} to {hi:,.0f}.")
+    return value
+
 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa;font-size:15px}
@@ -67,6 +122,7 @@ class Request:
     form: dict[str, str]
     cookies: dict[str, str]
     users: dict[str, str] = field(default_factory=dict)  # realm -> signed-in user name
+    harness: bool = False  # the request carries the harness key
 
     @property
     def user(self) -> str | None:
@@ -121,9 +177,10 @@ class SiteApp:
     login_paths: dict[str, str] = {"user": "/login"}
     nav_links: list[tuple[str, str]] = []
 
-    def __init__(self, seed: int = 0, secret: str = DEFAULT_SECRET):
+    def __init__(self, seed: int = 0, secret: str | None = None, key: str | None = None):
         self.seed_value = seed
-        self.secret = f"{secret}:{self.name}".encode()
+        self.secret = f"{secret or secrets.token_hex(16)}:{self.name}".encode()
+        self.harness_key = key or harness_key()
         self.lock = threading.RLock()
         self.pristine = self.build_database(seed)
         self.db = sqlite3.connect(":memory:", check_same_thread=False)
@@ -217,6 +274,8 @@ class SiteApp:
     def dispatch(self, req: Request) -> Response:
         if req.path == "/__health":
             return json_response({"ok": True, "site": self.name})
+        if (req.path == "/__reset" or req.path.startswith("/__api/")) and not req.harness:
+            raise HttpError(404, "Page not found")
         if req.path == "/__reset":
             if req.method != "POST":
                 raise HttpError(405, "Use POST to reset the site")
@@ -252,10 +311,7 @@ class SiteApp:
         user = self.check_password(realm, req.form.get("username", ""), req.form.get("password", ""))
         if user is None:
             return Response(self.login_page(req, realm, "Invalid username or password."), status=401)
-        nxt = req.form.get("next") or "/"
-        if not nxt.startswith("/") or nxt.startswith("//"):
-            nxt = "/"
-        return redirect(nxt, [self.session_cookie(realm, user)])
+        return redirect(safe_next(req.form.get("next") or "/"), [self.session_cookie(realm, user)])
 
     @route("GET", "/login")
     def get_login(self, req: Request) -> str:
@@ -312,6 +368,7 @@ class Redirect(Exception):
 class _Handler(BaseHTTPRequestHandler):
     server: SiteServer
     protocol_version = "HTTP/1.1"
+    timeout = SOCKET_TIMEOUT_S  # a client that stalls mid-request cannot hold a thread forever
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self._serve()
@@ -320,7 +377,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         parts = urllib.parse.urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit() or int(declared) > MAX_BODY:
+            self.close_connection = True  # the body was not read, so the connection cannot be reused
+            body = f"Bad Content-Length (at most {MAX_BODY} bytes)"
+            self._send(Response(body, 400, "text/plain", [("Connection", "close")]))
+            return
+        length = int(declared)
         raw = self.rfile.read(length) if length else b""
         form: dict[str, str] = {}
         if raw and "application/x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
@@ -334,8 +397,11 @@ class _Handler(BaseHTTPRequestHandler):
             query=dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True)),
             form=form,
             cookies=cookies,
+            harness=hmac.compare_digest(self.headers.get(HARNESS_HEADER) or "", self.server.app.harness_key),
         )
-        resp = self.server.app.handle(req)
+        self._send(self.server.app.handle(req))
+
+    def _send(self, resp: Response) -> None:
         payload = resp.body.encode() if isinstance(resp.body, str) else resp.body
         self.send_response(resp.status)
         self.send_header("Content-Type", resp.content_type)

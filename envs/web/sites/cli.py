@@ -6,6 +6,7 @@ import argparse
 import threading
 from pathlib import Path
 
+from envs.web.sites.base import HARNESS_KEY_VAR, harness_key
 from envs.web.sites.launcher import SITE_CLASSES, start_sites
 
 
@@ -51,6 +52,8 @@ def main(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         print("\n# paste into a shell to point WebArena task configs at these sites:")
         for var, url in sites.env_vars().items():
             print(f"export {var}={url}")
+        print("# and to let a harness in that shell reset them and read their helper endpoints:")
+        print(f"export {HARNESS_KEY_VAR}={harness_key()}")
         print("\nServing; press Ctrl-C to stop.", flush=True)
         stop = stop or threading.Event()
         try:

@@ -8,7 +8,7 @@ A target such as `{"url": "func:shopping_get_latest_order_url()", "locator": "",
 where URLS maps WebArena's variables to site URLs ({"SHOPPING": "http://127.0.0.1:PORT", ...}). The text is
 parsed, never evaluated: a helper name from `HELPERS` and arguments that are Python literals (strings,
 numbers); the token `__last_url__` inside a string argument becomes LAST_URL. Helpers read the live sites
-through their read-only `/__api/...` endpoints and return a string: a URL for a `url`, the value to check
+through their read-only `/__api/...` endpoints (with the harness key, see `sites.base`) and return a string: a URL for a `url`, the value to check
 for a `locator`.
 
 Helpers (names follow WebArena's where the meaning is the same):
@@ -30,6 +30,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 
 from agent_rl.errors import UserError
+from envs.web.sites.base import harness_headers
 
 _CALL_RE = re.compile(r"^\s*(?:func:)?\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$", re.S)
 SHOP_CUSTOMER = "alex"
@@ -46,7 +47,8 @@ def _api(urls: Mapping[str, str], var: str, path: str, **params: str) -> object:
     parts = urllib.parse.urlsplit(urls[var])
     url = f"{parts.scheme}://{parts.netloc}{path}?{urllib.parse.urlencode(params)}"
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
+        request = urllib.request.Request(url, headers=harness_headers())
+        with urllib.request.urlopen(request, timeout=10) as resp:
             return json.loads(resp.read())
     except (OSError, ValueError) as err:
         raise HelperError(f"cannot read {url}: {err}") from err

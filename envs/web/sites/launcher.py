@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent_rl.errors import UserError
-from envs.web.sites.base import Request, SiteApp, SiteServer, h, route
+from envs.web.sites.base import Request, SiteApp, SiteServer, h, harness_headers, route
 
 SITE_CLASSES = {
     "shop": "envs.web.sites.shop:ShopApp",
@@ -114,12 +114,14 @@ def login_cookie(base_url: str, username: str, password: str, login_path: str = 
 
 
 def http_reset(url: str, timeout: float = 10.0) -> None:
-    """Reset a bundled site that runs anywhere (e.g. under `agent-rl sites serve`): POST /__reset."""
+    """Reset a bundled site that runs anywhere (e.g. under `agent-rl sites serve`): POST /__reset with the
+    harness key (this process's, or `AGENT_RL_SITES_KEY` for sites another process serves)."""
     parts = urllib.parse.urlsplit(url)
     target = f"{parts.scheme}://{parts.netloc}/__reset"
     try:
         with urllib.request.urlopen(
-            urllib.request.Request(target, data=b"", method="POST"), timeout=timeout
+            urllib.request.Request(target, data=b"", method="POST", headers=harness_headers()),
+            timeout=timeout,
         ) as r:
             if r.status != 200:
                 raise UserError(f"reset of {target} answered HTTP {r.status}")

@@ -137,3 +137,81 @@ def test_vision_generalpoints_rollout_stores_the_table_image(tiny_vlm, tmp_path)
         (path,) = episode.turns[0].images
         assert episode.turns[1].images == [path] and store.image_path(path).is_file()
         assert "recognition_correct" in episode.turns[0].info
+
+
+class SiteLog:
+    """Records, per site, which episodes were live at once; the env for one spec holds its sites while live."""
+
+    def __init__(self):
+        self.live, self.events = {}, []
+
+    def env(self, episode_id, sites, turns):
+        log = self
+
+        class Env(CountdownEnv):
+            def reset(self, *, seed=None, options=None):
+                for site in sites:
+                    log.live.setdefault(site, set()).add(episode_id)
+                    log.events.append((site, frozenset(log.live[site])))
+                return super().reset(seed=seed, options={"turns": turns})
+
+            def close(self):
+                for site in sites:
+                    log.live[site].discard(episode_id)
+
+        return Env
+
+
+class Says:
+    def __init__(self, text):
+        self.text = text
+
+    def act(self, obs):
+        return self.text
+
+
+def test_reset_lanes_run_state_changing_specs_alone_after_the_shared_ones():
+    log, prepared = SiteLog(), []
+    plan = [  # (id, sites, exclusive)
+        ("w1", {"shop"}, True),
+        ("r1", {"shop"}, False),
+        ("r2", {"shop", "forum"}, False),
+        ("w2", {"shop"}, True),
+        ("w3", {"forum"}, True),
+        ("r3", {"wiki"}, False),
+    ]
+    specs = [
+        EpisodeSpec(
+            name,
+            log.env(name, sites, turns=2),
+            sites=frozenset(sites),
+            exclusive=exclusive,
+            prepare=functools.partial(prepared.append, name),
+            agent=Says("ok"),
+        )
+        for name, sites, exclusive in plan
+    ]
+    stats = run_rollouts(None, specs, PARAMS, max_concurrent=8, progress=False, step_workers=4)
+    assert sorted(e.episode_id for e in stats.episodes) == sorted(name for name, _, _ in plan)
+    assert all(e.success and e.error is None for e in stats.episodes) and stats.rounds == 0
+    assert sorted(prepared) == sorted(name for name, _, _ in plan)
+    for site, live in log.events:  # a writer never shares its site with anyone
+        assert not (live & {"w1", "w2", "w3"}) or len(live) == 1, (site, live)
+    order = [e.episode_id for e in stats.episodes]
+    assert max(order.index("r1"), order.index("r2")) < min(order.index("w1"), order.index("w2"))
+    assert order.index("r2") < order.index("w3")
+    assert ("shop", {"r1", "r2"}) in log.events  # the shared ones ran side by side
+
+
+def test_a_failing_agent_ends_its_episode_only():
+    class Broken:
+        def act(self, obs):
+            raise RuntimeError("no plan")
+
+    specs = [
+        EpisodeSpec("bad", CountdownEnv, options={"turns": 1}, agent=Broken()),
+        EpisodeSpec("good", CountdownEnv, options={"turns": 1}, agent=Says("fine")),
+    ]
+    stats = run_rollouts(None, specs, PARAMS, progress=False)
+    by_id = {e.episode_id: e for e in stats.episodes}
+    assert "no plan" in by_id["bad"].error and by_id["good"].success

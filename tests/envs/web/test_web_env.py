@@ -6,10 +6,14 @@ import signal
 import socket
 import threading
 import time
+from dataclasses import dataclass
 
+import gymnasium
 import pytest
+from gymnasium.utils.env_checker import check_env
 from PIL import Image
 
+import envs.web
 from agent_rl.errors import UserError
 from envs.web.browser import BrowserHost
 from envs.web.env import WebEnv, WebEnvConfig
@@ -27,6 +31,16 @@ PAGES = {
 <a href="/login">Log in</a> <a href="/whoami">Who am I</a>
 </body></html>""",
     "/two": "<html><head><title>Two</title></head><body><h1>Page two</h1><a href='/'>Home</a></body></html>",
+    "/keys": """<html><body><input aria-label="City" id="city"><p id="seen">keys: 0</p><script>
+let n = 0; document.getElementById('city').addEventListener('keydown', () => {
+  n += 1; document.getElementById('seen').textContent = 'keys: ' + n; });</script></body></html>""",
+    "/ws": """<html><body><p id="ws">connecting</p><script>
+const ws = new WebSocket(window.OTHER.replace('http', 'ws') + '/socket');
+ws.onopen = () => { document.getElementById('ws').textContent = 'ws open'; };
+ws.onclose = () => { document.getElementById('ws').textContent = 'ws closed'; };</script></body></html>""",
+    "/sw": """<html><body><p id="sw">registering</p><script>
+navigator.serviceWorker.register('/sw.js').finally(() => {
+  document.getElementById('sw').textContent = 'registration answered'; });</script></body></html>""",
 }
 
 
@@ -52,8 +66,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/":
             other = self.server.other_base
             self._send(PAGES["/"].replace("</body>", f"<script>window.OTHER = '{other}';</script></body>"))
+        elif path in ("/ws",):
+            other = self.server.other_base
+            self._send(PAGES[path].replace("<script>", f"<script>window.OTHER = '{other}';", 1))
         elif path in PAGES:
             self._send(PAGES[path])
+        elif path == "/sw.js":
+            self._send(
+                "self.addEventListener('fetch', () => {});", headers={"Content-Type": "text/javascript"}
+            )
         elif path == "/search":
             q = self.path.split("q=")[-1]
             self._send(f"<html><body><h1>Results for {q}</h1></body></html>")
@@ -86,6 +107,7 @@ def site():
         hits: list[str] = []
 
     other = _serve(Other)
+    other.other_base = ""
     main = _serve(Main)
     main.other_base = f"http://127.0.0.1:{other.server_address[1]}"
     yield {"base": f"http://127.0.0.1:{main.server_address[1]}", "main": Main, "other": Other}
@@ -180,15 +202,18 @@ def test_waits_follow_page_events_not_a_fixed_sleep(site, host):
     env.close()
 
 
-def test_garbage_and_impossible_actions_are_errors_then_early_stop(site, host):
+def test_impossible_actions_are_errors_and_three_unparsable_ones_stop_early(site, host):
     env = _env(host, screenshots=False)
     env.reset(options={"task": _task(site["base"])})
-    obs, _, terminated, _, _ = env.step("make me a sandwich")
-    assert "cannot parse action" in obs["error"] and not terminated
     obs, _, terminated, _, _ = env.step("click [9999]")
     assert "no element [9999]" in obs["error"] and not terminated
-    obs, _, terminated, _, info = env.step("tab_focus [7]")
-    assert terminated and "3 invalid actions" in info["early_stop"]
+    obs, _, terminated, _, _ = env.step("tab_focus [7]")
+    assert "no tab 7" in obs["error"] and not terminated  # parsed but failed: WebArena does not count these
+    obs, _, terminated, _, _ = env.step("make me a sandwich")
+    assert "cannot parse action" in obs["error"] and not terminated
+    env.step("still no action")
+    obs, _, terminated, _, info = env.step("nor this")
+    assert terminated and "3 unparsable actions" in info["early_stop"]
     env.close()
 
 
@@ -269,4 +294,103 @@ def test_unreachable_site_names_url_and_variable(host):
         env.reset(options={"task": _task(f"http://127.0.0.1:{port}")})
     with pytest.raises(UserError, match="set the REDDIT environment variable"):
         env.reset(options={"task": _task("__REDDIT__")})
+    env.close()
+
+
+def test_type_sends_every_key_so_autocomplete_widgets_react(site, host):
+    env = _env(host, screenshots=False)
+    obs, _ = env.reset(options={"task": _task(site["base"], start_url=site["base"] + "/keys")})
+    obs, *_ = env.step(f"type [{_id(obs, 'textbox', 'City')}] [Oslo] [0]")
+    assert "keys: 4" in obs["axtree"]  # one keydown per character, as WebArena types
+    env.close()
+
+
+@dataclass
+class _Score:
+    score: float
+
+    def as_dict(self) -> dict:
+        return {"score": self.score}
+
+
+class _RecordingScorer:
+    def __init__(self, score: float) -> None:
+        self.score, self.calls = score, []
+
+    def __call__(self, task, answer, page):
+        self.calls.append((task["task_id"], answer, page.url))
+        return _Score(self.score)
+
+
+def test_the_given_scorer_scores_the_episode_and_a_full_score_is_a_success(site, host):
+    scorer = _RecordingScorer(1.0)
+    env = WebEnv(WebEnvConfig(screenshots=False), scorer, host=host)
+    env.reset(options={"task": _task(site["base"], eval={"eval_types": ["string_match"]})})
+    _, reward, terminated, _, info = env.step("stop [page two]")
+    assert terminated and reward == 1.0 and info["success"] is True and info["eval"] == {"score": 1.0}
+    assert scorer.calls == [("t1", "page two", site["base"] + "/")]
+    env.close()
+
+
+def test_an_episode_cut_short_answers_early_stop_with_the_reason(site, host):
+    scorer = _RecordingScorer(0.0)
+    env = WebEnv(WebEnvConfig(screenshots=False), scorer, host=host)
+    env.reset(options={"task": _task(site["base"], eval={"eval_types": ["string_match"]})})
+    for _ in range(3):
+        *_, info = env.step("make me a sandwich")
+    assert scorer.calls[0][1] == "Early stop: 3 unparsable actions in a row" and info["success"] is False
+    env.close()
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "http://127.0.0.1:1/",  # a loopback port that is not one of the task's sites
+        "file:///etc/passwd",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://metadata.google.internal/computeMetadata/v1/",
+    ],
+)
+def test_start_urls_are_checked_like_goto(site, host, start):
+    env = WebEnv(WebEnvConfig(screenshots=False, evaluate=False), host=host, urls={"SHOPPING": site["base"]})
+    with pytest.raises(UserError, match="start_url refused"):
+        env.reset(options={"task": _task(site["base"], start_url=start)})
+    obs, _ = env.reset(options={"task": _task(site["base"])})  # the configured site itself opens
+    assert obs["url"] == site["base"] + "/"
+    env.close()
+
+
+def test_websockets_to_other_hosts_are_blocked(site, host):
+    env = _env(host, screenshots=False)
+    obs, _ = env.reset(options={"task": _task(site["base"], start_url=site["base"] + "/ws")})
+    assert "ws closed" in obs["axtree"]
+    assert any(url.startswith("ws://") and url.endswith("/socket") for url in env.session.blocked)
+    env.close()
+
+
+def test_service_workers_cannot_register(site, host):
+    env = _env(host, screenshots=False)
+    site["main"].hits.clear()
+    env.reset(options={"task": _task(site["base"], start_url=site["base"] + "/sw")})
+    env.step("wait")
+    registrations = env.page.evaluate("() => navigator.serviceWorker.getRegistrations().then(r => r.length)")
+    assert registrations == 0 and "/sw.js" not in site["main"].hits  # its script was never even fetched
+    env.close()
+
+
+def test_the_agents_browser_cannot_reach_the_harness_endpoints(bundled_sites, host):
+    shop = bundled_sites.urls["shopping"]
+    env = WebEnv(WebEnvConfig(screenshots=False, evaluate=False), host=host, urls={"SHOPPING": shop})
+    env.reset(options={"task": _task(shop, start_url=f"{shop}/__api/latest_order?user=alex")})
+    assert "Page not found" in env.page.content() and "ship_name" not in env.page.content()
+    env.close()
+
+
+def test_gymnasium_make_and_check_env(site, host):
+    env = gymnasium.make(
+        envs.web.ENV_ID, task=_task(site["base"]), host=host, config=WebEnvConfig(max_steps=5)
+    )
+    check_env(env.unwrapped)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs) and env.action_space.contains("click [12]")
     env.close()

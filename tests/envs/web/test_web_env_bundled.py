@@ -6,11 +6,11 @@ import pytest
 
 from agent_rl.backends.base import Generation
 from agent_rl.cli import main
+from agent_rl.rollout.webarena import RunSettings, run_webarena
 from envs.web.env import WebEnvConfig
 from envs.web.oracles import WRONG_ANSWER
 from envs.web.tasks import BUNDLED_TASKS, load_bundled_tasks
 from evaluator.webarena import evaluate_task
-from evaluator.webarena.runner import EpisodeRunner, RunSettings
 from evaluator.webarena.scripted import wrong_agent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -51,6 +51,8 @@ def test_every_oracle_scores_one_and_every_wrong_answer_zero(sites, bundled_auth
         *_url_flags(sites),
         "--auth-dir",
         str(bundled_auth_dir),
+        "--helpers",
+        "bundled",
     ]
     assert main([*args, "--agent", "oracle", "--out", str(out), "--parallel", "4", "--no-screenshots"]) == 0
     rows = {str(r["task_id"]): r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
@@ -80,7 +82,9 @@ def test_every_oracle_scores_one_and_every_wrong_answer_zero(sites, bundled_auth
         env=WebEnvConfig(screenshots=False, auth_dir=str(bundled_auth_dir)),
         save_screenshots=False,
     )
-    wrong = EpisodeRunner(settings, lambda task: wrong_agent(task, sites.env_vars()), sites.reset).run(others)
+    wrong = run_webarena(
+        others, settings, make_agent=lambda task: wrong_agent(task, sites.env_vars()), reset_site=sites.reset
+    )
     assert len(wrong) == len(others)
     assert all(r["error"] is None for r in wrong), [r["error"] for r in wrong if r["error"]]
     assert [r["task_id"] for r in wrong if r["score"] != 0.0] == []

@@ -16,6 +16,7 @@ import pytest
 from agent_rl.errors import UserError
 from envs.web.sites import cli as sites_cli
 from envs.web.sites import http_reset, start_sites
+from envs.web.sites.base import harness_key
 from envs.web.sites.launcher import login_cookie
 from envs.web.sites.shop import ShopApp
 from envs.web.sites.wiki import WikiApp
@@ -177,4 +178,5 @@ def test_sites_serve_cli_prints_urls_and_env_lines(capsys, tmp_path):
     runner.join(timeout=10)
     out = capsys.readouterr().out
     assert "export REDDIT=http://127.0.0.1:" in out and "export HOMEPAGE=" in out and "Ctrl-C" in out
+    assert f"export AGENT_RL_SITES_KEY={harness_key()}" in out  # a harness in another shell can reset them
     assert (tmp_path / "reddit_state.json").exists()

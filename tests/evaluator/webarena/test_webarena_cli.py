@@ -105,3 +105,126 @@ def test_eval_missing_site_url_names_variable(tmp_path, capsys, monkeypatch):
         == 2
     )
     assert "SHOPPING" in capsys.readouterr().err
+
+
+def _published_shapes():
+    """Tasks shaped like the published ones that used to be unscoreable against real containers."""
+
+    def html(task_id, sites, targets):
+        return _task(
+            task_id, sites=sites, eval_types=("program_html",), reference_answers=None, program_html=targets
+        )
+
+    must = {"must_include": ["x"]}
+    return [
+        html(
+            436,
+            ("shopping",),
+            [
+                {
+                    "url": "func:shopping_get_latest_order_url()",
+                    "locator": "document.querySelector('.order-details-items.ordered').outerText",
+                    "required_contents": must,
+                }
+            ],
+        ),
+        html(
+            506,
+            ("shopping_admin",),
+            [
+                {
+                    "url": "last",
+                    "locator": "func:shopping_get_sku_latest_review_author('B0-1')",
+                    "required_contents": must,
+                }
+            ],
+        ),
+        html(
+            507,
+            ("shopping_admin",),
+            [
+                {
+                    "url": "last",
+                    "locator": "func:shopping_get_sku_latest_review_rating('B0-1')",
+                    "required_contents": must,
+                }
+            ],
+        ),
+        html(
+            481,
+            ("gitlab",),
+            [
+                {
+                    "url": "__GITLAB__/p/-/project_members",
+                    "locator": "func:gitlab_get_project_memeber_role(__page__, 'ada')",
+                    "required_contents": must,
+                }
+            ],
+        ),
+        html(
+            699,
+            ("gitlab",),
+            [
+                {
+                    "url": "__GITLAB__/p/-/milestones",
+                    "locator": "document.querySelector('#m').outerText",
+                    "prep_actions": ["document.querySelector('#more').click()"],
+                    "required_contents": must,
+                }
+            ],
+        ),
+        html(
+            27,
+            ("reddit",),
+            [
+                {
+                    "url": "func:reddit_get_post_url('__last_url__')",
+                    "locator": "[...document.querySelectorAll('.c')].map(e => e.outerText).join(' ')",
+                    "required_contents": must,
+                }
+            ],
+        ),
+    ]
+
+
+def test_validate_scores_every_published_shape_when_site_urls_are_given(tmp_path, capsys):
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(_published_shapes()))
+    urls = [
+        "--shopping",
+        "http://s",
+        "--shopping-admin",
+        "http://a",
+        "--gitlab",
+        "http://g",
+        "--reddit",
+        "http://r",
+    ]
+    assert main(["webarena", "validate", str(path), *urls, "--out", str(tmp_path / "v")]) == 0
+    assert "6 tasks, 6 scoreable" in capsys.readouterr().out
+    report = json.loads((tmp_path / "v" / "validate.json").read_text())
+    assert [v["scoreable"] for v in report["per_task"]] == [True] * 6
+    # the admin-side review helpers read Magento's REST API on the storefront: without its URL they are named
+    assert main(["webarena", "validate", str(path), *urls[2:], "--json"]) == 0
+    per_task = {v["task_id"]: v for v in json.loads(capsys.readouterr().out)["per_task"]}
+    assert not per_task[506]["scoreable"] and "SHOPPING" in per_task[506]["reasons"][0]
+    assert per_task[481]["scoreable"] and per_task[699]["scoreable"]
+    # the bundled sites' helper table has no GitLab helper
+    assert main(["webarena", "validate", str(path), "--helpers", "bundled", "--json"]) == 0
+    per_task = {v["task_id"]: v for v in json.loads(capsys.readouterr().out)["per_task"]}
+    assert "gitlab_get_project_memeber_role" in per_task[481]["reasons"][0]
+
+
+def test_task_ids_need_only_the_sites_of_those_tasks(tmp_path, capsys):
+    tasks = [
+        _task(1),
+        _task(2, sites=("reddit",), eval_types=("url_match",), reference_url="__REDDIT__/f/news"),
+    ]
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(tasks))
+    argv = ["webarena", "eval", "--tasks", str(path), "--shopping", "http://127.0.0.1:9", "--agent", "oracle"]
+    assert main([*argv, "--task-ids", "1", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "SHOPPING" in err and "unreachable" in err and "REDDIT" not in err  # got past loading task 1
+    assert main([*argv, "--out", str(tmp_path / "run")]) == 2
+    assert "REDDIT" in capsys.readouterr().err  # all tasks: task 2 needs its site
