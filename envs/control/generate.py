@@ -155,6 +155,15 @@ def generate(cfg: GenConfig, out_dir: str | Path, progress: bool = True) -> tupl
         raise UserError(
             "generate at least 10 episodes, so that the validation split (episodes // 10) is not empty"
         )
+    if cfg.episode_steps < 1 or cfg.chunk_episodes < 1:
+        raise UserError(
+            f"--episode-steps and --chunk-episodes must be at least 1, got {cfg.episode_steps} and "
+            f"{cfg.chunk_episodes}"
+        )
+    try:
+        gymnasium.spec(name.env_id)
+    except gymnasium.error.Error as err:
+        raise UserError(f"no OGBench environment for {cfg.dataset!r}: {err}") from None
     train_path, val_path = dataset_paths(out_dir, name.dataset)
     _claim_settings(Path(out_dir) / f"{name.dataset}.settings.json", replace(cfg, noise_style=style))
     if train_path.exists() and val_path.exists():

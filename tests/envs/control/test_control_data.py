@@ -135,3 +135,17 @@ def test_a_rerun_with_another_seed_is_refused_naming_the_field(generated):
         generate(GenConfig(**{**CFG, "seed": 5}), train_path.parent, progress=False)
     assert train_path.read_bytes() == before
     assert generate(GenConfig(**CFG), train_path.parent, progress=False)[0] == train_path  # same: reused
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"episode_steps": 0}, "--episode-steps and --chunk-episodes must be at least 1"),
+        ({"chunk_episodes": 0}, "must be at least 1"),
+        ({"dataset": "cube-singel-play-v0"}, "no OGBench environment .*Did you mean"),
+    ],
+)
+def test_bad_generation_settings_are_one_clear_error(tmp_path, change, reason):
+    with pytest.raises(UserError, match=reason):
+        generate(GenConfig(**{**CFG, **change}), tmp_path, progress=False)
+    assert not list(tmp_path.iterdir())  # nothing recorded or written
