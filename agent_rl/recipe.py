@@ -44,6 +44,7 @@ STAGES: dict[str, str] = {
     "judge": "evaluator.judge.stage",
     "webarena_eval": "evaluator.webarena.stage",
     "control_train": "agent_rl.control.stage",
+    "control_compare": "agent_rl.control.compare",
 }
 TINY_MODELS = ("tiny", "tiny-vlm")
 log = logging.getLogger("agent_rl.recipe")

@@ -1,15 +1,20 @@
-"""`agent-rl bench control`: FQL training speed at the paper's size, and how much of this CPU's matrix-multiply
-throughput it achieves.
+"""`agent-rl bench control`: FQL update speed at the reference's default size against this machine's
+matrix-multiply limit, side by side in one run.
 
-Both numbers come from the same run: FQL update steps (batch 256, (512,)*4 MLPs, 10 flow steps) with their
-FLOPs counted by torch's FlopCounterMode, and a plain torch matmul of the same shapes (batch × 512 @ 512 × 512).
-The ratio, achieved FLOP/s (best step) over matmul FLOP/s (best window), is what to compare across machines;
-steps/s is the median step.
+- The limit is the best large sgemm (2048³ float32, all cores) over a few short windows.
+- Ours: FQL updates at batch 256, (512,)*4 MLPs, 10 flow steps, cube-single shapes (obs 28, action 5), eager and
+  (with `--compile`) through torch.compile; FLOPs per update counted by torch's FlopCounterMode.
+- The authors' JAX reference ran 24 updates/s on this machine kind (issue 14's side-by-side measurement; JAX is
+  not installed here, so it is quoted, not rerun).
+Also: each goal-conditioned agent's updates/s at its reference defaults, the CPU preset's updates/s, and single-thread speed with its own sgemm limit. On a CPU shared with other
+jobs one thread is much faster than two: each of an update's hundreds of small parallel ops waits for the
+second thread to be scheduled.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -17,9 +22,13 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from agent_rl.control.fql import FQL, FQLConfig
+from agent_rl.control.gcbc import GCBC
+from agent_rl.control.gciql import GCIQL
+from agent_rl.control.gcivl import GCIVL
 from agent_rl.control.presets import CPU_PRESETS
 
 OBS_DIM, ACTION_DIM = 28, 5  # cube-single
+REFERENCE_JAX_UPDATES_PER_S = 24.0
 
 
 def _batch(batch_size: int) -> dict[str, torch.Tensor]:
@@ -32,65 +41,111 @@ def _batch(batch_size: int) -> dict[str, torch.Tensor]:
     }
 
 
-def _fql_speed(config: FQLConfig, steps: int) -> tuple[float, float, float]:
-    """(median and best update steps per second, FLOPs per update step).
-
-    Each step is timed alone: on a shared CPU the best step is the fair partner of the best matmul window.
-    """
+def fql_speed(config: FQLConfig, steps: int, compile: bool = False) -> dict[str, float]:
+    """Median and best updates/s (each update timed alone: on a shared CPU the best is the fair one) and FLOPs."""
     agent, batch = FQL(OBS_DIM, ACTION_DIM, config), _batch(config.batch_size)
-    agent.update(batch)  # warm-up
-    with FlopCounterMode(display=False) as counter:
+    if compile:
+        agent.compile()
+    started = time.perf_counter()
+    for _ in range(3):  # warm-up (and compilation)
         agent.update(batch)
+    warmup = time.perf_counter() - started
+    with FlopCounterMode(display=False) as counter:
+        FQL(OBS_DIM, ACTION_DIM, config).update(batch)
     times = []
     for _ in range(steps):
         started = time.perf_counter()
         agent.update(batch)
         times.append(time.perf_counter() - started)
-    return 1.0 / statistics.median(times), 1.0 / min(times), float(counter.get_total_flops())
+    return {
+        "updates_per_s": 1.0 / statistics.median(times),
+        "best_updates_per_s": 1.0 / min(times),
+        "flops": float(counter.get_total_flops()),
+        "warmup_s": warmup,
+    }
 
 
-def _matmul_flops_per_s(rows: int, width: int, seconds: float, windows: int = 5) -> float:
-    """Peak FLOP/s of the op an nn.Linear layer runs (x @ Wᵀ + b), best of a few short windows (the CPU is shared)."""
-    x, weight, bias = torch.randn(rows, width), torch.randn(width, width), torch.randn(width)
-    torch.nn.functional.linear(x, weight, bias)
+def goal_agent_speed(agent_cls, steps: int) -> float:
+    """Median updates/s of a goal-conditioned agent at its reference defaults (its get_config batch and sizes)."""
+    agent = agent_cls(OBS_DIM, ACTION_DIM)
+    n = agent.config.batch_size
+    batch = {**_batch(n), "value_goals": torch.randn(n, OBS_DIM), "actor_goals": torch.randn(n, OBS_DIM)}
+    agent.update(batch)
+    times = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        agent.update(batch)
+        times.append(time.perf_counter() - started)
+    return 1.0 / statistics.median(times)
+
+
+def sgemm_flops_per_s(size: int, seconds: float, windows: int = 5) -> float:
+    """Best FLOP/s of a large square float32 matmul over a few short windows (the CPU is shared)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
     best = 0.0
     for _ in range(windows):
         done, started = 0, time.perf_counter()
         while time.perf_counter() - started < seconds / windows:
-            torch.nn.functional.linear(x, weight, bias)
+            a @ b
             done += 1
-        best = max(best, done * 2 * rows * width * width / (time.perf_counter() - started))
+        best = max(best, done * 2 * size**3 / (time.perf_counter() - started))
     return best
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=int, default=20, help="timed FQL update steps")
+    parser.add_argument("--steps", type=int, default=20, help="timed FQL updates per variant")
+    parser.add_argument("--compile", action="store_true", help="also time the torch.compile'd update")
+
+
+def _row(speed: dict[str, float], sgemm: float) -> dict[str, float]:
+    achieved = speed["best_updates_per_s"] * speed["flops"]
+    return {
+        "updates_per_s": round(speed["updates_per_s"], 3),
+        "best_updates_per_s": round(speed["best_updates_per_s"], 3),
+        "gflop_per_s": round(achieved / 1e9, 2),
+        "fraction_of_sgemm": round(achieved / sgemm, 4),
+        "vs_reference_jax": round(speed["best_updates_per_s"] / REFERENCE_JAX_UPDATES_PER_S, 3),
+        "warmup_s": round(speed["warmup_s"], 1),
+    }
 
 
 def run(args: argparse.Namespace) -> dict:
     quick = getattr(args, "quick", False)
     steps = 2 if quick else getattr(args, "steps", 20)
+    size, seconds = (512, 0.3) if quick else (2048, 3.0)
     default = FQLConfig()
-    seconds = 0.3 if quick else 2.0
-    before = _matmul_flops_per_s(default.batch_size, default.actor_hidden[0], seconds)
-    steps_per_s, best_steps_per_s, flops = _fql_speed(default, steps)
-    matmul = max(before, _matmul_flops_per_s(default.batch_size, default.actor_hidden[0], seconds))
-    cpu_steps_per_s, _, _ = _fql_speed(FQLConfig(**CPU_PRESETS["fql"]), steps * 5)
-    achieved = best_steps_per_s * flops
-    return {
-        "threads": torch.get_num_threads(),
-        "fql_default": {
-            "batch": default.batch_size,
-            "hidden": list(default.actor_hidden),
-            "flow_steps": default.flow_steps,
-        },
-        "fql_steps_per_s": round(steps_per_s, 3),
-        "fql_best_steps_per_s": round(best_steps_per_s, 3),
-        "fql_gflop_per_step": round(flops / 1e9, 4),
-        "fql_gflop_per_s": round(achieved / 1e9, 3),
-        "matmul_gflop_per_s": round(matmul / 1e9, 3),
-        "fql_fraction_of_matmul": round(achieved / matmul, 4),
-        "fql_cpu_preset_steps_per_s": round(cpu_steps_per_s, 3),
-        "cpu_preset_speedup": round(cpu_steps_per_s / steps_per_s, 2),
-        "hours_for_1m_default_steps": round(1e6 / steps_per_s / 3600, 1),
+    threads = torch.get_num_threads()
+    before = sgemm_flops_per_s(size, seconds)
+    rows = {"eager": fql_speed(default, steps)}
+    if getattr(args, "compile", False):
+        rows["compiled"] = fql_speed(default, steps, compile=True)
+    sgemm = max(before, sgemm_flops_per_s(size, seconds))
+    torch.set_num_threads(1)
+    single = fql_speed(default, max(2, steps // 4))
+    sgemm_single = sgemm_flops_per_s(size, seconds)
+    cpu_preset = fql_speed(FQLConfig(**CPU_PRESETS["fql"]), steps * 5)
+    goal_agents = {
+        cls.__name__: round(goal_agent_speed(cls, max(2, steps // 4)), 3) for cls in (GCBC, GCIVL, GCIQL)
     }
+    torch.set_num_threads(threads)
+    return {
+        "threads": threads,
+        "load_average_1min": round(_load(), 2),
+        "fql_default": {"batch": default.batch_size, "hidden": list(default.actor_hidden), "flow_steps": 10},
+        "gflop_per_update": round(rows["eager"]["flops"] / 1e9, 3),
+        "sgemm_gflop_per_s": round(sgemm / 1e9, 2),
+        "reference_jax_updates_per_s": REFERENCE_JAX_UPDATES_PER_S,
+        **{f"fql_{name}": _row(speed, sgemm) for name, speed in rows.items()},
+        "single_thread": {"sgemm_gflop_per_s": round(sgemm_single / 1e9, 2), **_row(single, sgemm_single)},
+        "fql_cpu_preset_single_thread_updates_per_s": round(cpu_preset["updates_per_s"], 2),
+        "goal_agents_single_thread_updates_per_s": goal_agents,  # batch 1024, (512,)*3, their defaults
+        "hours_for_1m_default_updates": round(1e6 / rows["eager"]["updates_per_s"] / 3600, 1),
+    }
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")

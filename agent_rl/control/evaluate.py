@@ -26,6 +26,36 @@ def evaluate(
     return {"success": float(np.mean(successes)), "return": float(np.mean(returns))}
 
 
+def evaluate_goals(
+    act: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    env: gymnasium.Env,
+    tasks: list[int],
+    episodes: int = 50,
+    seed: int = 0,
+) -> dict[str, float]:
+    """OGBench's goal-conditioned evaluation: `episodes` episodes towards each evaluation goal (task1..task5).
+
+    The env is the plain one (e.g. `cube-single-v0`); `reset(options={'task_id': t})` sets task t's goal, and
+    `info['goal']` is the goal observation the agent is conditioned on. Success is the env's at episode end;
+    the overall score is the mean over tasks.
+    """
+    result = {}
+    for task in tasks:
+        successes = []
+        for ep in range(episodes):
+            obs, info = env.reset(
+                seed=seed + 1000 * task + ep, options={"task_id": task, "render_goal": False}
+            )
+            goal, done = info["goal"], False
+            while not done:
+                obs, _, terminated, truncated, info = env.step(act(obs, goal))
+                done = terminated or truncated
+            successes.append(float(info.get("success", 0.0)))
+        result[f"task{task}"] = float(np.mean(successes))
+    result["success"] = float(np.mean([result[f"task{t}"] for t in tasks]))
+    return result
+
+
 def plot_success(history: dict[int, list[tuple[int, float]]], path: str | Path, title: str) -> None:
     """Success against training steps: one line per task and their mean (over steps all tasks reached)."""
     import matplotlib
@@ -43,9 +73,16 @@ def plot_success(history: dict[int, list[tuple[int, float]]], path: str | Path, 
         steps = sorted(common)
         mean = [np.mean([dict(pts)[s] for pts in history.values()]) for s in steps]
         ax.plot(steps, mean, color="black", linewidth=2.5, label="mean")
-    ax.set_xlabel("training steps")
-    ax.set_ylabel("success rate")
     ax.set_ylim(-0.02, 1.02)
+    save_figure(fig, ax, path, "training steps", "success rate", title)
+
+
+def save_figure(fig, ax, path: str | Path, xlabel: str, ylabel: str, title: str) -> None:
+    """Label, grid, legend and write a matplotlib figure, then close it."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)

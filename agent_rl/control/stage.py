@@ -1,10 +1,12 @@
 """Recipe stage `control_train`: offline RL (FQL, IQL, ReBRAC) on an OGBench dataset, optional online
-fine-tuning, and evaluation on the single-task goals.
+fine-tuning (the FQL paper's, or WSRL's without the offline data), and evaluation on the single-task goals.
 
 As in the papers, each task (task1..task5) is its own single-task problem with its own rewards, so one agent
 is trained per task. The stage writes `task{N}/checkpoint.pt` per task (resumed from on rerun), training
 metrics to the stage's `metrics.csv`, evaluations to `eval.csv` (success against steps, every task), and at the
-end `results.json` (success per task and overall) and `success.png`.
+end `results.json` (success per task and overall) and `success.png`. Agents train on `device` (default: CUDA
+when there is a GPU). `pretrained: STAGE` starts each task from that earlier stage's final checkpoint, so two
+online variants can share one offline pre-training.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from tqdm import tqdm
 from agent_rl.control.evaluate import evaluate, plot_success
 from agent_rl.control.presets import AGENTS, build_config
 from agent_rl.core.buffers import TransitionBuffer
+from agent_rl.core.device import resolve_device
+from agent_rl.core.wsrl import OnlineConfig, OnlineLoop
 from agent_rl.errors import UserError
 from agent_rl.runlog import MetricsLogger
 from envs.control.datasets import load_datasets
@@ -50,10 +54,15 @@ class Config(BaseModel):
     tasks: list[int] = Field(default_factory=lambda: list(range(1, NUM_TASKS + 1)))
     agent: Literal["fql", "iql", "rebrac"] = "fql"
     preset: Literal["gpu", "cpu"] = "gpu"  # gpu: the paper's sizes; cpu: narrower nets, fewer flow steps
-    agent_config: dict[str, Any] = Field(default_factory=dict)  # overrides of the agent's config dataclass
+    agent_config: dict[str, Any] = Field(default_factory=dict)  # overrides of the agent's get_config()
+    device: str = "auto"  # auto: cuda when available, else cpu (agent_rl.core.device)
+    torch_threads: int | None = Field(None, ge=1)  # e.g. 1 on a CPU shared with other jobs
+    pretrained: str | None = None  # an earlier control_train stage of this run to start every task from
     offline_steps: int = Field(1_000_000, ge=0)
-    online_steps: int = Field(0, ge=0)  # offline-to-online fine-tuning steps (one env step, one update)
-    online_keep_offline_data: bool = True  # seed the online replay buffer with the offline dataset
+    online_steps: int = Field(0, ge=0)  # online env steps (each followed by online.utd updates after warm-up)
+    online: OnlineConfig = (
+        OnlineConfig()
+    )  # keep_offline_data / warmup_steps / utd; WSRL drops the offline data
     eval_interval: int = Field(100_000, ge=1)
     eval_episodes: int = Field(50, ge=1)
     episode_steps: int | None = Field(None, ge=1)  # cap eval/online episodes (default: the env's limit)
@@ -67,9 +76,7 @@ class Config(BaseModel):
             raise ValueError("give dataset_path (an OGBench .npz) or generate: {episodes: N} to make one")
         if bad := [t for t in self.tasks if not 1 <= t <= NUM_TASKS]:
             raise ValueError(f"tasks must be in 1..{NUM_TASKS}, got {bad}")
-        if self.online_steps and getattr(AGENTS[self.agent][0], "needs_next_actions", False):
-            raise ValueError(f"{self.agent} needs dataset next actions and cannot fine-tune online here")
-        build_config(self.agent, self.preset, self.env, self.agent_config)
+        build_config(self.agent, self.preset, self.env, self.agent_config, online=self.online_steps > 0)
         return self
 
 
@@ -80,14 +87,6 @@ def _dataset_file(config: Config, ctx) -> Path:
     cfg = GenConfig(config.env, gen.episodes, gen.episode_steps, gen.noise_style, seed=gen.seed)
     train, _ = generate(cfg, ctx.run_dir / "data")
     return train
-
-
-def _with_next_actions(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """a' for each transition: the next dataset action in the episode (its own action at an episode's end)."""
-    next_actions = np.concatenate([data["actions"][1:], data["actions"][-1:]])
-    ends = data["terminals"].astype(bool)
-    next_actions[ends] = data["actions"][ends]
-    return {**data, "next_actions": next_actions}
 
 
 def _save(path: Path, state: dict) -> None:
@@ -104,25 +103,30 @@ class TaskTrainer:
         self.dir = ctx.stage_dir / f"task{task}"
         self.dir.mkdir(parents=True, exist_ok=True)
         agent_cls, _ = AGENTS[config.agent]
-        self.agent_config = build_config(config.agent, config.preset, config.env, config.agent_config)
+        self.agent_config = build_config(
+            config.agent, config.preset, config.env, config.agent_config, online=config.online_steps > 0
+        )
         self.eval_env = self._make_env()
         train, _ = load_datasets(config.env, dataset_file, task, env=self.eval_env)
-        if getattr(agent_cls, "needs_next_actions", False):
-            train = _with_next_actions(train)
-        fields = [*FIELDS, "next_actions"] if "next_actions" in train else list(FIELDS)
-        self.offline = {k: train[k].astype(np.float32) for k in fields}
+        self.offline = {k: train[k].astype(np.float32) for k in FIELDS}
         self.offline_size = len(self.offline["observations"])
         obs_dim, action_dim = self.offline["observations"].shape[1], self.offline["actions"].shape[1]
+        if config.torch_threads:
+            torch.set_num_threads(config.torch_threads)
+        self.device = resolve_device(config.device)
         torch.manual_seed(ctx.seed + task)
-        self.agent = agent_cls(obs_dim, action_dim, self.agent_config)
+        self.agent = agent_cls(obs_dim, action_dim, self.agent_config, device=self.device)
+        self.next_actions = agent_cls.needs_next_actions
         self.rng = np.random.default_rng(ctx.seed + task)
         self.step = 0
         self.history: list[tuple[int, float]] = []
-        self.buffer = TransitionBuffer.from_dataset(self.offline)
+        self.buffer = TransitionBuffer.from_dataset(self.offline, next_actions=self.next_actions)
         self.checkpoint = self.dir / "checkpoint.pt"
         self.eval_logger = MetricsLogger(ctx.stage_dir, name="eval")  # eval.csv / eval.jsonl, all tasks
         if ctx.resume and self.checkpoint.exists():
-            self._load()
+            self._load(self.checkpoint)
+        elif config.pretrained:
+            self._load_pretrained(ctx.run_dir / config.pretrained / f"task{task}" / "checkpoint.pt")
 
     def _make_env(self):
         limit = {"max_episode_steps": self.config.episode_steps} if self.config.episode_steps else {}
@@ -133,10 +137,10 @@ class TaskTrainer:
         return self.config.offline_steps + self.config.online_steps
 
     def _online_buffer(self, online: dict[str, np.ndarray] | None = None) -> TransitionBuffer:
-        keep = self.config.online_keep_offline_data
+        keep = self.config.online.keep_offline_data
         capacity = (self.offline_size if keep else 0) + self.config.online_steps
         example = {k: v[0] for k, v in self.offline.items()}
-        buffer = TransitionBuffer(capacity, example)
+        buffer = TransitionBuffer(capacity, example, next_actions=self.next_actions)
         if keep:
             buffer.add_batch(self.offline)
         if online is not None and len(online["observations"]):
@@ -144,7 +148,7 @@ class TaskTrainer:
         return buffer
 
     def _online_part(self) -> dict[str, np.ndarray]:
-        start = self.offline_size if self.config.online_keep_offline_data else 0
+        start = self.offline_size if self.config.online.keep_offline_data else 0
         return {k: v[start : self.buffer.size] for k, v in self.buffer.data.items()}
 
     def _save(self) -> None:
@@ -155,14 +159,27 @@ class TaskTrainer:
             "rng": self.rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(),
             "history": self.history,
-            "agent_config": self.agent_config.__dict__,
+            "agent_config": self.agent_config.model_dump(),
         }
         if self.step > self.config.offline_steps:
             state["online"] = self._online_part()
         _save(self.checkpoint, state)
 
-    def _load(self) -> None:
-        state = torch.load(self.checkpoint, weights_only=False)
+    def _load_pretrained(self, path: Path) -> None:
+        """Weights, optimiser and history of an earlier stage, which must have finished the offline steps."""
+        if not path.exists():
+            raise UserError(
+                f"pretrained checkpoint {path} not found: run the stage {self.config.pretrained!r} first"
+            )
+        state = torch.load(path, weights_only=False, map_location=self.device)
+        if state["step"] != self.config.offline_steps:
+            raise UserError(
+                f"{path} is at step {state['step']}, but this stage's offline_steps is {self.config.offline_steps}"
+            )
+        self._load(path, state)
+
+    def _load(self, path: Path, state: dict | None = None) -> None:
+        state = state or torch.load(path, weights_only=False, map_location=self.device)
         self.agent.load_state_dict(state["agent"])
         for k, o in self.agent.optimizers.items():
             o.load_state_dict(state["optimizers"][k])
@@ -185,34 +202,33 @@ class TaskTrainer:
     def train(self) -> float:
         """Run to the configured number of steps (from the checkpoint, if any); returns the final success."""
         cfg = self.config
-        env, obs = None, None
+        online: OnlineLoop | None = None
         bar = tqdm(
             total=self.total_steps, initial=self.step, desc=f"{cfg.agent} task{self.task}", unit="step"
         )
         while self.step < self.total_steps:
-            if self.step >= cfg.offline_steps:
-                if env is None:
+            if self.step < cfg.offline_steps:
+                metrics = self.agent.update(
+                    self.buffer.sample(self.agent_config.batch_size, self.rng, self.device)
+                )
+            else:
+                if online is None:
                     if self.step == cfg.offline_steps:
                         self.buffer = self._online_buffer()
-                    env = self._make_env()
-                    obs, _ = env.reset(seed=cfg.offline_steps + self.step + self.ctx.seed)
-                action = self.agent.act(obs)
-                next_obs, reward, terminated, truncated, _ = env.step(action)
-                self.buffer.add(
-                    {
-                        "observations": obs,
-                        "actions": action,
-                        "rewards": reward,
-                        "masks": 0.0 if terminated else 1.0,
-                        "next_observations": next_obs,
-                    }
-                )
-                obs = env.reset()[0] if terminated or truncated else next_obs
-            batch = self.buffer.sample(self.agent_config.batch_size, self.rng)
-            metrics = self.agent.update(batch)
+                    online = OnlineLoop(
+                        self.agent,
+                        self._make_env(),
+                        self.buffer,
+                        cfg.online,
+                        self.agent_config.batch_size,
+                        seed=cfg.offline_steps + self.step + self.ctx.seed,
+                        device=self.device,
+                    )
+                metrics = online.step(self.step - cfg.offline_steps, self.rng)
             self.step += 1
             bar.update(1)
-            if self.step % cfg.log_interval == 0:
+            if metrics is not None and self.step % cfg.log_interval == 0:
+                metrics = {k: float(v) for k, v in metrics.items()}
                 bar.set_postfix({k: f"{v:.3g}" for k, v in list(metrics.items())[:3]})
                 self.ctx.logger.log(
                     {"stage": "control_train", "task": self.task, "step": self.step, **metrics}
@@ -222,8 +238,8 @@ class TaskTrainer:
             if self.step % cfg.checkpoint_interval == 0 or self.step == self.total_steps:
                 self._save()
         bar.close()
-        if env is not None:
-            env.close()
+        if online is not None:
+            online.env.close()
         if not self.history or self.history[-1][0] != self.step:
             self._evaluate()
             self._save()

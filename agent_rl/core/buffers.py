@@ -15,8 +15,12 @@ import torch
 class TransitionBuffer:
     """Fixed-capacity ring buffer of named fields (observations, actions, rewards, masks, ...)."""
 
-    def __init__(self, capacity: int, example: Mapping[str, np.ndarray]):
-        """`example` maps each field to one transition's value (its shape and dtype define the storage)."""
+    def __init__(self, capacity: int, example: Mapping[str, np.ndarray], next_actions: bool = False):
+        """`example` maps each field to one transition's value (its shape and dtype define the storage).
+
+        With `next_actions`, batches also carry the action stored after each transition (ReBRAC's a'). As in the
+        reference this reads the next slot, so at an episode's end it is the next episode's first action.
+        """
         if capacity <= 0:
             raise ValueError(f"capacity must be positive, got {capacity}")
         self.capacity = capacity
@@ -25,12 +29,15 @@ class TransitionBuffer:
         }
         self.size = 0
         self.pointer = 0
+        self.next_actions = next_actions
 
     @classmethod
-    def from_dataset(cls, dataset: Mapping[str, np.ndarray], capacity: int | None = None) -> TransitionBuffer:
+    def from_dataset(
+        cls, dataset: Mapping[str, np.ndarray], capacity: int | None = None, next_actions: bool = False
+    ) -> TransitionBuffer:
         """A buffer holding a whole dataset (dict of equal-length arrays), with room up to `capacity`."""
         n = len(next(iter(dataset.values())))
-        buffer = cls(max(capacity or n, n), {k: v[0] for k, v in dataset.items()})
+        buffer = cls(max(capacity or n, n), {k: v[0] for k, v in dataset.items()}, next_actions)
         buffer.add_batch(dataset)
         return buffer
 
@@ -58,7 +65,10 @@ class TransitionBuffer:
         if self.size == 0:
             raise ValueError("cannot sample from an empty buffer")
         idx = rng.integers(0, self.size, size=batch_size)
-        return {k: torch.as_tensor(v[idx], device=device) for k, v in self.data.items()}
+        batch = {k: v[idx] for k, v in self.data.items()}
+        if self.next_actions:
+            batch["next_actions"] = self.data["actions"][np.minimum(idx + 1, self.size - 1)]
+        return {k: torch.as_tensor(v).to(device, non_blocking=True) for k, v in batch.items()}
 
     def state_dict(self) -> dict:
         return {"data": {k: v[: self.size] for k, v in self.data.items()}, "pointer": self.pointer}

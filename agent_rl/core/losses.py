@@ -26,7 +26,7 @@ def expectile_loss(diff: torch.Tensor, expectile: float) -> torch.Tensor:
 
     τ = 0.5 is half the mean squared error; τ → 1 makes the prediction an upper expectile (IQL's in-sample max).
     """
-    weight = torch.where(diff > 0, expectile, 1.0 - expectile)
+    weight = torch.where(diff >= 0, expectile, 1.0 - expectile)
     return (weight * diff.pow(2)).mean()
 
 
@@ -54,6 +54,5 @@ def awr_weights(advantages: torch.Tensor, temperature: float, max_weight: float 
 
 @torch.no_grad()
 def polyak_update(target: nn.Module, source: nn.Module, tau: float) -> None:
-    """target ← (1−τ)·target + τ·source, parameter by parameter: the only way a target network moves."""
-    for t, s in zip(target.parameters(), source.parameters(), strict=True):
-        t.lerp_(s, tau)
+    """target ← (1−τ)·target + τ·source, all parameters in one fused op: the only way a target network moves."""
+    torch._foreach_lerp_(list(target.parameters()), list(source.parameters()), tau)

@@ -1,59 +1,136 @@
-"""Small torch building blocks for the control agents: MLPs and a critic ensemble."""
+"""The MLP block of the reference agents (OGBench, FQL), in torch, shared by every control agent.
+
+Each hidden layer is Dense → GELU (tanh approximation, flax's default) → LayerNorm (when asked), kernels are
+Xavier-uniform (fan-average), biases start at zero, and a head can start at a smaller scale (actor heads use
+0.01). An ensemble (e.g. two critics) holds each layer's weights as one (E, in, out) tensor, so all members run
+in one batched matmul.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.distributions import Normal
+
+LAYER_NORM_EPS = 1e-6  # flax's LayerNorm default
 
 
-def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, layer_norm: bool = False) -> nn.Sequential:
-    """Linear → (LayerNorm) → GELU for each hidden width, then a linear head."""
-    layers: list[nn.Module] = []
-    for width in hidden:
-        layers.append(nn.Linear(in_dim, width))
-        if layer_norm:
-            layers.append(nn.LayerNorm(width))
-        layers.append(nn.GELU())
-        in_dim = width
-    layers.append(nn.Linear(in_dim, out_dim))
-    return nn.Sequential(*layers)
+def _variance_scaling(shape: tuple[int, ...], fan_in: int, fan_out: int, scale: float) -> torch.Tensor:
+    """Uniform init with variance scale / fan_avg (flax's variance_scaling(scale, 'fan_avg', 'uniform'))."""
+    limit = math.sqrt(3.0 * scale / ((fan_in + fan_out) / 2))
+    return torch.empty(shape).uniform_(-limit, limit)
+
+
+class MLP(nn.Module):
+    """`ensemble` independent MLPs over the concatenation of the inputs.
+
+    Output (batch, out_dim) for one member, (ensemble, batch, out_dim) for several. `detach_params=True` runs
+    the network with its parameters cut from autograd: inputs still get gradients, the parameters none (how the
+    actor loss queries a critic).
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        hidden: Sequence[int],
+        out_dim: int,
+        layer_norm: bool = False,
+        ensemble: int = 1,
+        head_scale: float = 1.0,
+    ):
+        super().__init__()
+        self.ensemble, self.layer_norm = ensemble, layer_norm
+        dims = [in_dim, *hidden, out_dim]
+        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
+        self.ln_scales, self.ln_biases = nn.ParameterList(), nn.ParameterList()
+        for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:], strict=True)):
+            scale = head_scale if i == len(dims) - 2 else 1.0
+            self.weights.append(
+                nn.Parameter(_variance_scaling((ensemble, fan_in, fan_out), fan_in, fan_out, scale))
+            )
+            self.biases.append(nn.Parameter(torch.zeros(ensemble, 1, fan_out)))
+            if layer_norm and i < len(dims) - 2:
+                self.ln_scales.append(nn.Parameter(torch.ones(ensemble, 1, fan_out)))
+                self.ln_biases.append(nn.Parameter(torch.zeros(ensemble, 1, fan_out)))
+
+    def forward(self, *inputs: torch.Tensor, detach_params: bool = False) -> torch.Tensor:
+        x = inputs[0] if len(inputs) == 1 else torch.cat(inputs, dim=-1)
+        params = [self.weights, self.biases, self.ln_scales, self.ln_biases]
+        if detach_params:
+            params = [[t.detach() for t in group] for group in params]
+        if self.ensemble == 1:  # plain 2-D matmuls
+            params = [[t[0] for t in group] for group in params]
+        elif x.dim() == 2:  # the same inputs for every member
+            x = x.expand(self.ensemble, *x.shape)
+        weights, biases, ln_scales, ln_biases = params
+        for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+            if self.ensemble > 1:
+                x = torch.baddbmm(b, x, w)
+            else:
+                x = torch.addmm(b, x, w) if x.dim() == 2 else x @ w + b
+            if i < len(weights) - 1:
+                x = F.gelu(x, approximate="tanh")
+                if self.layer_norm:
+                    x = F.layer_norm(x, x.shape[-1:], eps=LAYER_NORM_EPS) * ln_scales[i] + ln_biases[i]
+        return x
 
 
 class Critic(nn.Module):
-    """An ensemble of Q(s, a) MLPs; returns shape (ensemble, batch)."""
+    """An ensemble of Q(s, a) (or V(s, g), ...) over concatenated inputs: shape (ensemble, batch)."""
+
+    def __init__(self, in_dim: int, hidden: Sequence[int], ensemble: int = 2, layer_norm: bool = True):
+        super().__init__()
+        self.net = MLP(in_dim, hidden, 1, layer_norm, ensemble)
+
+    def forward(self, *inputs: torch.Tensor, detach_params: bool = False) -> torch.Tensor:
+        return self.net(*inputs, detach_params=detach_params).squeeze(-1)
+
+
+class Value(nn.Module):
+    """One value network V(s) (or V(s, g)) over concatenated inputs: shape (batch,)."""
+
+    def __init__(self, in_dim: int, hidden: Sequence[int], layer_norm: bool = True):
+        super().__init__()
+        self.net = MLP(in_dim, hidden, 1, layer_norm)
+
+    def forward(self, *inputs: torch.Tensor, detach_params: bool = False) -> torch.Tensor:
+        return self.net(*inputs, detach_params=detach_params).squeeze(-1)
+
+
+class GaussianActor(nn.Module):
+    """The reference's Gaussian actor: an MLP torso, a mean head at scale 0.01, and a state-independent log-std.
+
+    With `const_std` the std is fixed at 1 (log-std 0, not a parameter). `tanh_squash` puts the mean (the mode)
+    through tanh, as ReBRAC's deterministic actor does. Sampling scales the std by a temperature.
+    """
 
     def __init__(
-        self, obs_dim: int, action_dim: int, hidden: Sequence[int], ensemble: int = 2, layer_norm: bool = True
+        self,
+        in_dim: int,
+        hidden: Sequence[int],
+        action_dim: int,
+        layer_norm: bool = False,
+        const_std: bool = True,
+        tanh_squash: bool = False,
+        head_scale: float = 0.01,
     ):
         super().__init__()
-        self.members = nn.ModuleList(
-            mlp(obs_dim + action_dim, hidden, 1, layer_norm) for _ in range(ensemble)
+        self.const_std, self.tanh_squash = const_std, tanh_squash
+        self.net = MLP(in_dim, hidden, action_dim, layer_norm, head_scale=head_scale)
+        self.log_std = None if const_std else nn.Parameter(torch.zeros(action_dim))
+
+    def mode(self, *inputs: torch.Tensor) -> torch.Tensor:
+        mean = self.net(*inputs)
+        return torch.tanh(mean) if self.tanh_squash else mean
+
+    def dist(self, *inputs: torch.Tensor, temperature: float = 1.0) -> Normal:
+        """The Gaussian over pre-squash actions (used unsquashed by IQL)."""
+        mean = self.net(*inputs)
+        log_std = (
+            torch.zeros_like(mean) if self.log_std is None else self.log_std.clamp(-5.0, 2.0).expand_as(mean)
         )
-
-    def forward(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([obs, actions], dim=-1)
-        return torch.stack([m(x).squeeze(-1) for m in self.members])
-
-
-class ValueNet(nn.Module):
-    """V(s): one MLP, shape (batch,)."""
-
-    def __init__(self, obs_dim: int, hidden: Sequence[int], layer_norm: bool = True):
-        super().__init__()
-        self.net = mlp(obs_dim, hidden, 1, layer_norm)
-
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.net(obs).squeeze(-1)
-
-
-class ConcatMLP(nn.Module):
-    """An MLP over the concatenation of its inputs (e.g. a velocity field v(s, x_t, t) or μ(s, z))."""
-
-    def __init__(self, in_dim: int, hidden: Sequence[int], out_dim: int, layer_norm: bool = False):
-        super().__init__()
-        self.net = mlp(in_dim, hidden, out_dim, layer_norm)
-
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat(inputs, dim=-1))
+        return Normal(mean, log_std.exp() * temperature)

@@ -30,21 +30,16 @@ def test_actor_loss_leaves_critic_parameters_without_gradient():
     loss, _ = agent.actor_loss(_batch())
     loss.backward()
     assert all(p.grad is None for p in agent.critic.parameters())
-    assert all(p.requires_grad for p in agent.critic.parameters())  # frozen only while the loss is built
+    assert all(p.requires_grad for p in agent.critic.parameters())
     assert all(p.grad is not None for p in agent.actor_onestep.parameters())
     assert all(p.grad is not None for p in agent.actor_bc_flow.parameters())
 
 
 def test_q_term_reaches_the_one_step_policy_through_the_critic():
-    agent = _agent(alpha=0.0)
-    # with α = 0 and the BC-flow term excluded, the one-step policy learns only from Q
-    batch = _batch()
-    obs = batch["observations"]
+    agent = _agent()
+    obs = _batch()["observations"]
     actions = agent.onestep_actions(obs, torch.randn(N, ACT))
-    from agent_rl.control.fql import frozen
-
-    with frozen(agent.critic):
-        (-agent.critic(obs, actions).mean()).backward()
+    (-agent.critic(obs, actions, detach_params=True).mean()).backward()
     assert any(p.grad.abs().sum() > 0 for p in agent.actor_onestep.parameters())
 
 
@@ -69,20 +64,21 @@ def test_flow_actions_are_the_euler_integration_of_the_velocity_field():
     assert torch.allclose(agent.flow_actions(obs, noise), x.clamp(-1, 1))
 
 
-def test_target_network_moves_only_by_polyak_averaging():
+def test_target_network_moves_from_the_pre_step_critic():
     agent = _agent(tau=0.1)
     before_target = [p.clone() for p in agent.target_critic.parameters()]
+    before_critic = [p.detach().clone() for p in agent.critic.parameters()]
     agent.update(_batch())
-    after_critic = list(agent.critic.parameters())
-    for old, new, online in zip(before_target, agent.target_critic.parameters(), after_critic, strict=True):
+    for old, new, online in zip(before_target, agent.target_critic.parameters(), before_critic, strict=True):
         assert torch.allclose(new, 0.9 * old + 0.1 * online, atol=1e-6)
+    assert any(not torch.equal(a, b) for a, b in zip(before_critic, agent.critic.parameters(), strict=True))
     assert all(not p.requires_grad and p.grad is None for p in agent.target_critic.parameters())
     # the critic loss itself puts no gradient on the target
     agent.critic_loss(_batch())[0].backward()
     assert all(p.grad is None for p in agent.target_critic.parameters())
 
 
-def test_critic_loss_is_summed_over_the_ensemble_against_the_td_target():
+def test_critic_loss_is_averaged_over_the_ensemble_against_the_td_target():
     agent = _agent()
     batch = _batch()
     torch.manual_seed(5)
@@ -93,16 +89,35 @@ def test_critic_loss_is_summed_over_the_ensemble_against_the_td_target():
         next_q = agent.target_critic(batch["next_observations"], next_a).mean(0)
         target = batch["rewards"] + 0.99 * batch["masks"] * next_q
         q = agent.critic(batch["observations"], batch["actions"])
-    assert loss.item() == pytest.approx(((q - target) ** 2).sum(0).mean().item(), rel=1e-5)
+    assert loss.item() == pytest.approx(((q - target) ** 2).mean().item(), rel=1e-5)
+
+
+def test_one_update_is_one_adam_step_on_the_summed_loss():
+    """Critic and actor losses (the actor's on the pre-step critic) summed, one step: the reference's order."""
+    agent, twin = _agent(), _agent()
+    twin.load_state_dict(agent.state_dict())
+    batch = _batch()
+    torch.manual_seed(7)
+    agent.update(batch)
+    torch.manual_seed(7)
+    critic_loss, _ = twin.critic_loss(batch)
+    actor_loss, _ = twin.actor_loss(batch)
+    opt = torch.optim.Adam([p for p in twin.parameters() if p.requires_grad], lr=twin.config.lr)
+    opt.zero_grad()
+    (critic_loss + actor_loss).backward()
+    opt.step()
+    for name in ("critic", "actor_bc_flow", "actor_onestep"):
+        for a, b in zip(getattr(agent, name).parameters(), getattr(twin, name).parameters(), strict=True):
+            assert torch.allclose(a, b, atol=1e-6), name
+    assert len(agent.optimizers) == 1
 
 
 def _q_losses(agent: FQL, scale: float) -> float:
     with torch.no_grad():
-        for member in agent.critic.members:
-            member[-1].weight.mul_(scale)
-            member[-1].bias.mul_(scale)
+        agent.critic.net.weights[-1].mul_(scale)
+        agent.critic.net.biases[-1].add_(1.0).mul_(scale)
     torch.manual_seed(3)
-    return agent.actor_loss(_batch())[1]["q_loss"]
+    return agent.actor_loss(_batch())[1]["q_loss"].item()
 
 
 def test_normalize_q_loss_makes_the_q_term_invariant_to_the_scale_of_q():

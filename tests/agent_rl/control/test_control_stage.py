@@ -83,6 +83,43 @@ def test_offline_then_online_training_evaluates_checkpoints_and_resumes(tmp_path
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("agent", ["rebrac", "iql"])
+def test_wsrl_fine_tunes_from_a_pretrained_stage_without_the_offline_data(tmp_path, agent):
+    small = {"actor_hidden": [16], "critic_hidden": [16], "batch_size": 8}
+    offline = _config(agent=agent, agent_config=small, offline_steps=6, eval_interval=6)
+    run(offline, _ctx(tmp_path))
+    stage = tmp_path / "wsrl"
+    stage.mkdir()
+    ctx = Ctx(tmp_path, stage, MetricsLogger(stage))
+    wsrl = _config(
+        agent=agent,
+        agent_config=small,
+        offline_steps=6,
+        online_steps=10,
+        eval_interval=16,
+        pretrained="control",
+        online={"keep_offline_data": False, "warmup_steps": 4, "utd": 3},
+        log_interval=1,
+    )
+    run(wsrl, ctx)
+    import torch
+
+    saved = torch.load(stage / "task2/checkpoint.pt", weights_only=False)
+    assert saved["step"] == 16 and len(saved["online"]["observations"]) == 10  # no offline data kept
+    records = MetricsLogger(stage).records()
+    assert [r["step"] for r in records] == list(range(11, 17))  # no updates during the 4 warm-up env steps
+    history = json.loads((stage / "results.json").read_text())["history"]["task2"]
+    assert [s for s, _ in history] == [6, 16]  # the pretrained stage's evaluation, then this one's
+
+
+def test_pretrained_needs_the_earlier_stage(tmp_path):
+    from agent_rl.errors import UserError
+
+    with pytest.raises(UserError, match="run the stage 'offline' first"):
+        run(_config(pretrained="offline", online_steps=2), _ctx(tmp_path))
+
+
+@pytest.mark.e2e
 def test_recipe_runner_runs_a_control_train_stage(tmp_path):
     from agent_rl.recipe import load_recipe, run_recipe
     from envs.control.generate import GenConfig, generate
@@ -122,8 +159,8 @@ def test_config_errors_are_clear():
         _config(tasks=[0, 6])
     with pytest.raises(ValidationError, match="unknown fql settings"):
         _config(agent_config={"lrr": 1})
-    with pytest.raises(ValidationError, match="cannot fine-tune online"):
-        _config(agent="rebrac", agent_config={}, online_steps=5)
+    with pytest.raises(ValidationError, match="utd"):
+        _config(online={"utd": 0})
     with pytest.raises(ValidationError, match="Extra inputs"):
         Config(dataset_path="x.npz", stepz=3)
 
@@ -132,7 +169,7 @@ RECIPES = Path(__file__).parents[3] / "recipes"
 
 
 @pytest.mark.parametrize(
-    "recipe", sorted(p for a in ("fql", "iql", "rebrac") for p in RECIPES.glob(f"{a}_*.yaml"))
+    "recipe", sorted(p for a in ("fql", "iql", "rebrac", "control") for p in RECIPES.glob(f"{a}_*.yaml"))
 )
 def test_shipped_control_recipes_validate(recipe):
     from agent_rl.recipe import load_recipe

@@ -1,0 +1,102 @@
+"""A goal-conditioned offline buffer with OGBench's hindsight relabelling (its reference agents' `GCDataset`).
+
+Each sampled transition gets two goals, each an observation of the dataset:
+- value goals (for the critic): the current state with p_curgoal, a future state of the same trajectory with
+  p_trajgoal (offset ~ Geometric(1 − γ), capped at the trajectory's last state, when value_geom_sample), or a
+  uniformly random dataset state with p_randomgoal;
+- actor goals (for the policy): the same three choices with their own proportions; by default always a future
+  state of the trajectory, uniform between the next state and the last one.
+The reward and mask follow from the value goal: success = (goal is the current state); mask = 1 − success;
+reward = success − 1 with `gc_negative` (OGBench's default: 0 on success, −1 otherwise), else success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class GoalConfig(BaseModel):
+    """OGBench's defaults (impls/agents/*.py get_config); each agent overrides a few."""
+
+    model_config = ConfigDict(extra="forbid")
+    discount: float = 0.99
+    value_p_curgoal: float = Field(0.2, ge=0, le=1)
+    value_p_trajgoal: float = Field(0.5, ge=0, le=1)
+    value_p_randomgoal: float = Field(0.3, ge=0, le=1)
+    value_geom_sample: bool = True
+    actor_p_curgoal: float = Field(0.0, ge=0, le=1)
+    actor_p_trajgoal: float = Field(1.0, ge=0, le=1)
+    actor_p_randomgoal: float = Field(0.0, ge=0, le=1)
+    actor_geom_sample: bool = False
+    gc_negative: bool = True
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> GoalConfig:
+        for kind in ("value", "actor"):
+            total = sum(getattr(self, f"{kind}_p_{g}goal") for g in ("cur", "traj", "random"))
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"{kind} goal probabilities must sum to 1, got {total}")
+        return self
+
+
+class GoalBuffer:
+    """Transitions (`observations`, `actions`, `next_observations`, `terminals`, ...) with relabelled goals."""
+
+    def __init__(self, dataset: Mapping[str, np.ndarray], config: GoalConfig | None = None):
+        self.data = dict(dataset)
+        self.config = config or GoalConfig()
+        self.size = len(self.data["observations"])
+        self.terminal_locs = np.nonzero(self.data["terminals"] > 0)[0]
+        if len(self.terminal_locs) == 0 or self.terminal_locs[-1] != self.size - 1:
+            raise ValueError("the dataset's last transition must end a trajectory (terminals[-1] = 1)")
+
+    def final_state(self, idx: np.ndarray) -> np.ndarray:
+        """Index of the last state of each index's trajectory."""
+        return self.terminal_locs[np.searchsorted(self.terminal_locs, idx)]
+
+    def sample_goals(
+        self,
+        idx: np.ndarray,
+        rng: np.random.Generator,
+        p_cur: float,
+        p_traj: float,
+        p_random: float,
+        geom: bool,
+    ) -> np.ndarray:
+        n, final = len(idx), self.final_state(idx)
+        random_goals = rng.integers(0, self.size, size=n)
+        if geom:
+            future = np.minimum(idx + rng.geometric(1.0 - self.config.discount, size=n), final)
+        else:  # uniform between the next state and the trajectory's last one
+            u = rng.random(n)
+            future = np.round(np.minimum(idx + 1, final) * u + final * (1.0 - u)).astype(int)
+        goals = np.where(rng.random(n) < p_traj / (1.0 - p_cur + 1e-6), future, random_goals)
+        return np.where(rng.random(n) < p_cur, idx, goals)
+
+    def sample_indices(self, batch_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Transition, value-goal and actor-goal indices for one batch (what the tests check)."""
+        cfg = self.config
+        idx = rng.integers(0, self.size, size=batch_size)
+        value = self.sample_goals(
+            idx, rng, cfg.value_p_curgoal, cfg.value_p_trajgoal, cfg.value_p_randomgoal, cfg.value_geom_sample
+        )
+        actor = self.sample_goals(
+            idx, rng, cfg.actor_p_curgoal, cfg.actor_p_trajgoal, cfg.actor_p_randomgoal, cfg.actor_geom_sample
+        )
+        return {"idx": idx, "value_goals": value, "actor_goals": actor}
+
+    def sample(
+        self, batch_size: int, rng: np.random.Generator, device: str | torch.device = "cpu"
+    ) -> dict[str, torch.Tensor]:
+        ids = self.sample_indices(batch_size, rng)
+        idx, obs = ids["idx"], self.data["observations"]
+        batch = {k: v[idx] for k, v in self.data.items()}
+        batch["value_goals"], batch["actor_goals"] = obs[ids["value_goals"]], obs[ids["actor_goals"]]
+        success = (idx == ids["value_goals"]).astype(np.float32)
+        batch["masks"] = 1.0 - success
+        batch["rewards"] = success - (1.0 if self.config.gc_negative else 0.0)
+        return {k: torch.as_tensor(v).to(device, non_blocking=True) for k, v in batch.items()}

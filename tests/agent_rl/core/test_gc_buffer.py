@@ -1,0 +1,86 @@
+"""OGBench's hindsight relabelling: the sampled goal distributions against their definitions."""
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from agent_rl.core.gc_buffer import GoalBuffer, GoalConfig
+
+EPISODES, LENGTH, N = 40, 500, 40_000
+
+
+def _dataset() -> dict[str, np.ndarray]:
+    size = EPISODES * LENGTH
+    terminals = np.zeros(size)
+    terminals[LENGTH - 1 :: LENGTH] = 1
+    obs = np.arange(size, dtype=np.float32)[:, None]  # each observation names its index
+    return {
+        "observations": obs,
+        "next_observations": obs + 1,
+        "actions": np.zeros((size, 2)),
+        "terminals": terminals,
+    }
+
+
+def _kinds(buffer: GoalBuffer, idx: np.ndarray, goals: np.ndarray) -> dict[str, np.ndarray]:
+    same_traj = (goals // LENGTH == idx // LENGTH) & (goals > idx)
+    return {"cur": goals == idx, "future": same_traj, "other": ~(goals == idx) & ~same_traj}
+
+
+def test_value_goals_mix_current_future_and_random_states_in_the_reference_proportions():
+    buffer = GoalBuffer(_dataset(), GoalConfig(discount=0.99))
+    ids = buffer.sample_indices(N, np.random.default_rng(0))
+    kinds = _kinds(buffer, ids["idx"], ids["value_goals"])
+    # a random goal lands in the same trajectory's future with probability about (1/EPISODES)/2
+    assert kinds["cur"].mean() == pytest.approx(0.2, abs=0.01)
+    assert kinds["future"].mean() == pytest.approx(0.5 + 0.3 / EPISODES / 2, abs=0.015)
+    assert kinds["other"].mean() == pytest.approx(0.3 * (1 - 1 / EPISODES / 2), abs=0.015)
+
+
+def test_future_value_goals_are_geometric_offsets_capped_at_the_trajectory_end():
+    cfg = GoalConfig(discount=0.99, value_p_curgoal=0.0, value_p_trajgoal=1.0, value_p_randomgoal=0.0)
+    buffer = GoalBuffer(_dataset(), cfg)
+    ids = buffer.sample_indices(N, np.random.default_rng(1))
+    idx, goals = ids["idx"], ids["value_goals"]
+    final = buffer.final_state(idx)
+    assert np.all(goals >= np.minimum(idx + 1, final)) and np.all(goals <= final)
+    room = final - idx
+    far = room >= 400  # offsets there are practically never capped: Geometric(0.01) has mean 100
+    offsets = (goals - idx)[far]
+    assert offsets.mean() == pytest.approx(100, rel=0.05)
+    assert (offsets == 1).mean() == pytest.approx(0.01, abs=0.004)
+    near = (room < 20) & (room > 0)
+    assert np.mean(goals[near] == final[near]) > 0.75  # mostly capped at the end
+
+
+def test_actor_goals_are_uniform_over_the_rest_of_the_trajectory():
+    buffer = GoalBuffer(_dataset())
+    ids = buffer.sample_indices(N, np.random.default_rng(2))
+    idx, goals = ids["idx"], ids["actor_goals"]
+    final = buffer.final_state(idx)
+    assert np.all(goals <= final) and np.all(goals >= np.minimum(idx + 1, final))
+    start = np.minimum(idx + 1, final)
+    span = final - start
+    fraction = (goals - start)[span > 100] / span[span > 100]
+    assert np.histogram(fraction, bins=4, range=(0, 1))[0] / len(fraction) == pytest.approx(
+        [0.25] * 4, abs=0.02
+    )
+
+
+def test_rewards_and_masks_mark_reaching_the_value_goal():
+    buffer = GoalBuffer(_dataset())
+    batch = buffer.sample(4096, np.random.default_rng(3))
+    reached = (batch["value_goals"] == batch["observations"]).squeeze(-1).float()
+    assert reached.mean().item() == pytest.approx(0.2, abs=0.03)
+    assert (batch["masks"] == 1 - reached).all() and (batch["rewards"] == reached - 1).all()
+    positive = GoalBuffer(_dataset(), GoalConfig(gc_negative=False)).sample(512, np.random.default_rng(4))
+    assert set(positive["rewards"].unique().tolist()) <= {0.0, 1.0}
+
+
+def test_goal_probabilities_must_sum_to_one_and_trajectories_must_end():
+    with pytest.raises(ValidationError, match="sum to 1"):
+        GoalConfig(value_p_curgoal=0.5)
+    data = _dataset()
+    data["terminals"][-1] = 0
+    with pytest.raises(ValueError, match="last transition"):
+        GoalBuffer(data)
