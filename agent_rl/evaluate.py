@@ -8,49 +8,62 @@ evaluation resumes where it stopped, and a rerun with other settings into the sa
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import math
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from agent_rl.backends.base import Backend, SamplingParams
 from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
+from envs.generalpoints import EVAL_EPISODES, SEEDS, VARIANTS, EnvOptions, evaluation_hands
 
 MODALITIES = ("text", "vision")
 SETTINGS_FILE = "settings.json"
 
 
-@dataclass(frozen=True)
-class EvalSettings:
-    variant: str = "id"
+class EvalOptions(BaseModel):
+    """How an evaluation plays and samples (the variant aside): shared by the CLI and the `eval` stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
     modality: str = "text"
-    episodes: int = 234
-    seed: int = 0
+    episodes: int = EVAL_EPISODES  # hands from the variant's fixed evaluation set
+    seed: int = SEEDS["eval"]  # which evaluation set, and the sampling seed
     max_attempts: int = 5
-    temperature: float = 0.0
+    temperature: float = 0.0  # greedy by default: evaluation is then deterministic
     top_p: float = 1.0
     max_new_tokens: int = 256
     batch_size: int = 32
 
-    def check(self) -> None:
-        from proposer.cards import VARIANTS
-
-        if self.variant not in VARIANTS:
-            raise UserError(f"unknown variant {self.variant!r}; choose one of: {', '.join(VARIANTS)}")
+    @model_validator(mode="after")
+    def _check(self) -> EvalOptions:
         if self.modality not in MODALITIES:
             raise UserError(f"unknown modality {self.modality!r}; choose one of: {', '.join(MODALITIES)}")
-        if self.variant == "visual_ood" and self.modality == "text":
-            raise UserError("visual_ood differs from id only in the card images: use --modality vision")
         for name in ("episodes", "max_attempts", "max_new_tokens", "batch_size"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.temperature < 0 or not 0 < self.top_p <= 1:
             raise UserError("--temperature must be >= 0 and --top-p in (0, 1]")
+        return self
+
+
+class EvalSettings(EvalOptions):
+    """One evaluation: the options on one variant's evaluation set."""
+
+    variant: str = "id"
+
+    @model_validator(mode="after")
+    def _check_variant(self) -> EvalSettings:
+        if self.variant not in VARIANTS:
+            raise UserError(f"unknown variant {self.variant!r}; choose one of: {', '.join(VARIANTS)}")
+        if self.variant == "visual_ood" and self.modality == "text":
+            raise UserError("visual_ood differs from id only in the card images: use --modality vision")
+        return self
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -73,19 +86,13 @@ def _as_backend(backend_or_model: Any, batch_size: int) -> Backend:
 
 def episode_specs(settings: EvalSettings) -> list[EpisodeSpec]:
     """One spec per hand of the variant's fixed evaluation set."""
-    from envs.generalpoints import GeneralPointsEnv
-    from proposer.cards import evaluation_hands, variant
-
-    make_env = functools.partial(
-        GeneralPointsEnv,
-        modality=settings.modality,
-        max_attempts=settings.max_attempts,
-        **variant(settings.variant).env_kwargs(),
+    game = EnvOptions(
+        variant=settings.variant, modality=settings.modality, max_attempts=settings.max_attempts
     )
     return [
         EpisodeSpec(
             episode_id=f"{settings.variant}-{settings.seed}-{hand.index:05d}",
-            make_env=make_env,
+            make_env=game.make,
             seed=hand.index,
             options=hand.options(),
             task={"variant": settings.variant, **hand.to_dict()},
@@ -118,7 +125,7 @@ def summarise(episodes: list[Episode], settings: EvalSettings, model: str) -> di
         "success_within_attempts": within,
         "mean_attempts": sum(len([t for t in e.turns if t.info.get("graded")]) for e in episodes) / max(n, 1),
         "errors": sum(e.error is not None for e in episodes),
-        "settings": asdict(settings),
+        "settings": settings.model_dump(),
     }
     if settings.modality == "vision":
         graded = [t for e in episodes for t in e.turns if t.info.get("graded")]
@@ -181,46 +188,36 @@ def _claim_folder(out_dir: Path, record: dict[str, Any]) -> None:
 
 
 def evaluate_generalpoints(
-    backend_or_model: Any,
-    *,
-    out_dir: str | Path,
-    variant: str = "id",
-    modality: str = "text",
-    episodes: int = 234,
-    seed: int = 0,
-    max_attempts: int = 5,
-    temperature: float = 0.0,
-    top_p: float = 1.0,
-    max_new_tokens: int = 256,
-    batch_size: int = 32,
-    progress: bool = True,
+    backend_or_model: Any, *, out_dir: str | Path, settings: EvalSettings, progress: bool = True
 ) -> dict[str, Any]:
     """Evaluate a backend, loaded model or model path; episodes and `summary.json`/`.md` go to `out_dir`.
 
     Returns the summary dict. A rerun with the same settings resumes; finished episodes are not redone.
     """
-    settings = EvalSettings(
-        variant, modality, episodes, seed, max_attempts, temperature, top_p, max_new_tokens, batch_size
-    )
-    settings.check()
     out_dir = Path(out_dir)
-    backend = _as_backend(backend_or_model, batch_size)
+    modality, max_attempts = settings.modality, settings.max_attempts
+    backend = _as_backend(backend_or_model, settings.batch_size)
     model = str(getattr(backend, "revision", "") or backend.name)
     if modality == "vision" and hasattr(backend, "processor") and backend.processor is None:
         raise UserError(f"model {model!r} takes no images: pass a vision model for --modality vision")
-    _claim_folder(out_dir, {"model": model, **asdict(settings)})
+    _claim_folder(out_dir, {"model": model, **settings.model_dump()})
     store = EpisodeStore(out_dir)
     specs = episode_specs(settings)
-    params = SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed)
+    params = SamplingParams(
+        max_new_tokens=settings.max_new_tokens,
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        seed=settings.seed,
+    )
     run_rollouts(
         backend,
         specs,
         params,
         store,
-        max_concurrent=max(batch_size, 1) * 4,
+        max_concurrent=settings.batch_size * 4,
         max_turns=max_attempts + 1,
         progress=progress,
-        description=f"eval {variant}/{modality}",
+        description=f"eval {settings.variant}/{modality}",
     )
     wanted = {spec.episode_id for spec in specs}
     result = summarise([e for e in store.read() if e.episode_id in wanted], settings, model)
@@ -230,48 +227,46 @@ def evaluate_generalpoints(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    default = {name: field.default for name, field in EvalSettings.model_fields.items()}
     parser.add_argument("env", choices=["generalpoints"], help="environment to evaluate on")
     parser.add_argument("--model", required=True, help="local model folder or Hugging Face model id")
-    parser.add_argument("--modality", default="text", help="text (GP-L) or vision (GP-VL)")
-    parser.add_argument("--variant", default="id", help="id, rule_ood (J/Q/K = 11/12/13) or visual_ood (red)")
-    parser.add_argument("--episodes", type=int, default=234, help="hands from the fixed evaluation set")
-    parser.add_argument("--seed", type=int, default=0, help="which evaluation set, and the sampling seed")
-    parser.add_argument("--out", type=Path, default=None, help="result JSON (default runs/eval/<...>.json)")
-    parser.add_argument("--max-attempts", type=int, default=5, help="verification attempts per episode")
-    parser.add_argument("--temperature", type=float, default=0.0, help="0 is greedy")
-    parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--max-new-tokens", type=int, default=256)
-    parser.add_argument("--batch-size", type=int, default=32, help="prompts per generate call")
+    parser.add_argument("--modality", default=default["modality"], help="text (GP-L) or vision (GP-VL)")
+    parser.add_argument(
+        "--variant", default=default["variant"], help="id, rule_ood (J/Q/K = 11/12/13) or visual_ood (red)"
+    )
+    parser.add_argument("--episodes", type=int, default=default["episodes"], help="hands from the fixed set")
+    parser.add_argument("--seed", type=int, default=default["seed"], help="which set, and the sampling seed")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for summary.json/.md and episodes (default runs/eval/...)",
+    )
+    parser.add_argument(
+        "--max-attempts", type=int, default=default["max_attempts"], help="attempts per episode"
+    )
+    parser.add_argument("--temperature", type=float, default=default["temperature"], help="0 is greedy")
+    parser.add_argument("--top-p", type=float, default=default["top_p"])
+    parser.add_argument("--max-new-tokens", type=int, default=default["max_new_tokens"])
+    parser.add_argument(
+        "--batch-size", type=int, default=default["batch_size"], help="prompts per generate call"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def main(args: argparse.Namespace) -> int:
-    out: Path = args.out or Path("runs/eval") / f"generalpoints_{args.variant}_{args.modality}.json"
-    if out.suffix != ".json":
-        raise UserError(f"--out must name a .json file, got {out}")
-    settings = EvalSettings(
-        args.variant,
-        args.modality,
-        args.episodes,
-        args.seed,
-        args.max_attempts,
-        args.temperature,
-        args.top_p,
-        args.max_new_tokens,
-        args.batch_size,
-    )
-    settings.check()  # before loading a model, so a typo costs nothing
-    result = evaluate_generalpoints(
-        args.model,
-        out_dir=out.with_name(out.stem + "_episodes"),
-        progress=not args.no_progress,
-        **asdict(settings),
-    )
-    write_result(result, out)
+    # checked before loading a model, so a typo costs nothing
+    settings = EvalSettings(**{name: getattr(args, name) for name in EvalSettings.model_fields})
+    out: Path = args.out or Path("runs/eval") / f"generalpoints_{settings.variant}_{settings.modality}"
+    if out.exists() and not out.is_dir():
+        raise UserError(
+            f"--out is a folder (summary.json, summary.md and the episodes go there); {out} is a file"
+        )
+    result = evaluate_generalpoints(args.model, out_dir=out, settings=settings, progress=not args.no_progress)
     low, high = result["success_rate_ci95"]
     print(
         f"success {result['success_rate']:.1%} (95% CI {low:.1%}-{high:.1%}), "
         f"mean reward {result['mean_reward']:.2f} over {result['episodes']} episodes"
     )
-    print(f"wrote {out} and {out.with_suffix('.md')}")
+    print(f"wrote {out / 'summary.json'} and {out / 'summary.md'}")
     return 0

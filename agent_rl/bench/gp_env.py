@@ -2,7 +2,8 @@
 
 Each episode replays a fixed mix of replies that reaches every branch of the grader: free text without a
 formula, a formula with spaces, a wrong value, a prefix of a solution and finally a correct answer (which ends
-the episode). Only `step` is timed; `reset` (dealing, rendering) is timed apart. Rates are per second of this
+the episode). Apart, one step per hostile reply (`hostile_replies`: a megabyte of each kind of bad text) is
+timed, and the worst is reported. Only `step` is timed; `reset` (dealing, rendering) is timed apart. Rates are per second of this
 thread's CPU time (`time.thread_time`), i.e. what one core does, since wall time on a shared machine mostly
 measures the neighbours; the wall-clock text rate is reported beside it. Two comparisons come from the same run: a naive verifier that finds the hand's solutions by brute force at every step, as an env without a
 cached solver would, and the raw `json.loads` of the same replies (the floor any JSON answer pays).
@@ -16,10 +17,17 @@ import json
 import time
 from fractions import Fraction
 
-from envs.generalpoints import GeneralPointsEnv, format_answer, formula_value, read_answer
+from envs.generalpoints import (
+    SEEDS,
+    GeneralPointsEnv,
+    Hand,
+    evaluation_hands,
+    format_answer,
+    formula_value,
+    read_answer,
+)
 from envs.generalpoints.rewards import grade
 from envs.generalpoints.solver import _solve_sorted, _table, join
-from proposer.cards import Hand, evaluation_hands
 
 TARGET_STEPS_PER_S = 20_000
 _clock = time.thread_time
@@ -39,6 +47,37 @@ def _replies(hand: Hand, solution: str) -> list[str]:
         format_answer(hand.cards, hand.numbers, solution[: cut + 1]),
         format_answer(hand.cards, hand.numbers, solution),
     ]
+
+
+def hostile_replies() -> dict[str, str]:
+    """Replies a hostile user (or a runaway model) may send, each about a megabyte at most, for the hand
+    A 6 3 K (1, 6, 3, 10): unbounded numbers, a regex-backtracking bait, and floods of every token kind."""
+    cards, numbers = ["A", "6", "3", "K"], [1, 6, 3, 10]
+    return {
+        "5,000 digits": format_answer(cards, numbers, "9" * 5000 + "*1*6*3*10"),
+        "5,000 leading zeros": format_answer(cards, numbers, "0" * 5000 + "10*3-6*1"),
+        "cards regex 300 KB": '"cards":[' * (300_000 // 9),
+        "cards regex 1 MB": '"cards":[' * (1_000_000 // 9),
+        "1 MB formula": '{"formula": "' + "1+" * 500_000 + '1"}',
+        "1 MB of parentheses": '{"formula": "' + "(" * 1_000_000 + '10*3-6*1"}',
+        "1 MB of bad tokens": '{"formula": "' + "+" * 1_000_000 + '"}',
+        "1 MB of numbers": '"formula": "' + "123456+" * 150_000 + '1"',
+        "1 MB illegal": '"formula": "' + "\u00d7" * 1_000_000 + '"',
+        "1 MB of cards": '{"cards": [' + '"K", ' * 200_000 + '"A"], "formula": "10*3-6*1"}',
+        "deep JSON": "[" * 100_000,
+    }
+
+
+def _time_hostile(modality: str) -> dict[str, float]:
+    """Seconds of one step per hostile reply, on a fresh episode each."""
+    env = GeneralPointsEnv(modality=modality)
+    seconds = {}
+    for name, reply in hostile_replies().items():
+        env.reset(options={"cards": ["A", "6", "3", "K"]})
+        started = _clock()
+        env.step(reply)
+        seconds[name] = round(_clock() - started, 4)
+    return seconds
 
 
 def _time_env(env: GeneralPointsEnv, hands: list[Hand], clock=_clock) -> tuple[float, float, int]:
@@ -114,7 +153,7 @@ def _time_json(hands: list[Hand], solutions: list[str]) -> tuple[float, int]:
 
 def run(args: argparse.Namespace) -> dict:
     quick = bool(getattr(args, "quick", False))
-    text_hands = evaluation_hands("id", n=200 if quick else 3000, seed=1)
+    text_hands = evaluation_hands("id", n=200 if quick else 3000, seed=SEEDS["bench"])
     vision_hands = text_hands[: 10 if quick else 300]
     naive_hands = text_hands[: 1 if quick else 20]
     cold_hands = list(itertools.combinations_with_replacement(range(1, 11 if quick else 14), 4))
@@ -132,6 +171,8 @@ def run(args: argparse.Namespace) -> dict:
     naive_s, naive_steps = _time_naive(naive_hands)
     solutions = [GeneralPointsEnv().reset(options=h.options())[1]["solutions"][0] for h in text_hands]
     json_s, json_steps = _time_json(text_hands, solutions)
+
+    hostile = {modality: _time_hostile(modality) for modality in ("text", "vision")}
 
     text_rate = text_steps / text_step_s
     naive_rate = naive_steps / naive_s
@@ -153,4 +194,6 @@ def run(args: argparse.Namespace) -> dict:
         "step_cost_in_json_loads": round(json_rate / text_rate, 1),
         "cold_solve_hands": len(cold_hands),
         "cold_solve_s": round(cold_solve_all_s, 2),
+        "hostile_step_s": hostile,
+        "hostile_worst_step_s": max(max(times.values()) for times in hostile.values()),
     }

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from statistics import mean
 
-from agent_rl.train.gp_data import EnvOptions
+from envs.generalpoints import SEEDS, EnvOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +48,7 @@ def _our_steps(
     rng = random.Random(seed)
     out = []
     for step in range(steps + 1):  # the first is a warm-up
-        hands = deal_hands(env, args.hands, seed=10_000 + step * args.hands)
+        hands = deal_hands(env, args.hands, seed=SEEDS["bench"] + step * args.hands)
         metrics = rl.rl_iteration(
             trainer, backend, hands, rl.sampling(config, step), rng, out_dir / f"step-{step}"
         )

@@ -1,12 +1,12 @@
 """GeneralPoints episodes for training, played by the rollout runner (one batched backend call per round).
 
-Hands are dealt from seeds (`deal_hands`). Episodes go to an append-only `EpisodeStore`, so a crash keeps
-what finished and a rerun into the same store plays only what is missing.
+Hands come from the one dealer of envs/generalpoints/variants.py (the "train" stream, never an evaluation
+set). Episodes go to an append-only `EpisodeStore`, so a crash keeps what finished and a rerun into the same
+store plays only what is missing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,24 +14,12 @@ from agent_rl.backends.base import SamplingParams
 from agent_rl.core.types import Episode, Turn
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
-from agent_rl.train.gp_data import EnvOptions
-
-
-@dataclass
-class Hand:
-    seed: int
-    cards: list[str]
-    suits: list[str]
+from envs.generalpoints import EnvOptions, Hand
 
 
 def deal_hands(env: EnvOptions, n: int, seed: int) -> list[Hand]:
-    """`n` random solvable hands of this variant, hand i dealt from seed `seed + i`."""
-    game = env.make()
-    hands = []
-    for i in range(n):
-        _, info = game.reset(seed=seed + i)
-        hands.append(Hand(seed + i, info["cards"], info["suits"]))
-    return hands
+    """`n` training hands of the env's variant: the first `n` of the train stream at `seed`."""
+    return env.deal(n, seed, stream="train")
 
 
 def play(
@@ -46,9 +34,9 @@ def play(
         EpisodeSpec(
             episode_id=f"{prefix}-{i:05d}",
             make_env=env.make,
-            seed=hand.seed,
-            options={"cards": hand.cards, "suits": hand.suits},
-            task={"cards": hand.cards, "suits": hand.suits, "hand_seed": hand.seed},
+            seed=hand.index,
+            options=hand.options(),
+            task={"task_id": hand.key, **hand.options()},
         )
         for i, hand in enumerate(hands)
     ]

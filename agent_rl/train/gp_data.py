@@ -1,4 +1,4 @@
-"""GeneralPoints settings for training stages, and the SFT data: solver-made optimal single-turn answers.
+"""The SFT data of GeneralPoints: solver-made optimal single-turn answers (the game's settings: `EnvOptions`).
 
 A row's prompt is the env's first observation (so SFT, RL and evaluation see the same text, and in vision the
 same rendered image); its completion is the JSON answer the prompt asks for, with a formula from the solver.
@@ -14,29 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
 from agent_rl.errors import UserError
-
-
-class EnvOptions(BaseModel):
-    """Which GeneralPoints variant: modality, face-card rule, suit colours, attempts per episode."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    modality: Literal["text", "vision"] = "text"
-    rule: Literal["id", "ood"] = "id"  # id: J/Q/K count 10; ood: 11/12/13 (and hands hold a face card)
-    suits: Literal["black", "red", "mixed"] = "black"
-    max_attempts: int = 5
-    target: int = 24
-
-    def make(self):
-        from envs.generalpoints import GeneralPointsEnv
-
-        return GeneralPointsEnv(
-            face_cards_as_10=self.rule == "id",
-            modality=self.modality,
-            suits=self.suits,
-            max_attempts=self.max_attempts,
-            target=self.target,
-        )
+from envs.generalpoints import SEEDS, EnvOptions
 
 
 class DataConfig(BaseModel):
@@ -44,7 +22,7 @@ class DataConfig(BaseModel):
 
     env: EnvOptions = EnvOptions()
     hands: int = 2000
-    seed: int = 1_000_000  # hand seeds are seed, seed+1, ...: kept apart from evaluation seeds
+    seed: int = SEEDS["sft"]  # the train stream at this seed (evaluation sets are another stream)
     # which solver solution: the simplest (fewest parentheses, then shortest), the first in sorted order, or any
     answer: Literal["simplest", "first", "random"] = "simplest"
 
@@ -56,14 +34,14 @@ def choose_solution(solutions: list[str], how: str, rng: random.Random) -> str:
 
 
 def sft_rows(config: DataConfig) -> list[dict[str, Any]]:
-    """One prompt/completion row per dealt hand (random solvable hands, seeded)."""
+    """One prompt/completion row per dealt hand (the env's variant, the train stream at `config.seed`)."""
     from envs.generalpoints import format_answer
 
     env = config.env.make()
     pick = random.Random(config.seed)
     rows = []
-    for i in tqdm(range(config.hands), desc="SFT data", leave=False):
-        obs, info = env.reset(seed=config.seed + i)
+    for hand in tqdm(config.env.deal(config.hands, config.seed), desc="SFT data", leave=False):
+        obs, info = env.reset(seed=hand.index, options=hand.options())
         solutions = info["solutions"]
         formula = choose_solution(solutions, config.answer, pick)
         answer = format_answer(info["cards"], info["numbers"], formula, config.env.target)

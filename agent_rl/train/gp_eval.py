@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-Setting = Literal["id", "rule_ood", "visual_ood"]
-EVAL_SEED = 0  # the evaluation sets of proposer.cards (their own stream, apart from training hands)
+from agent_rl.evaluate import EvalOptions, EvalSettings
+from envs.generalpoints.variants import VariantName
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Config(EvalOptions):
+    """The evaluation options, on each of `settings` (variants); shorter replies and bigger batches."""
 
-    modality: Literal["text", "vision"] = "text"
-    settings: list[Setting] = ["id", "rule_ood"]
-    episodes: int = 234  # per setting, as in the study
-    max_attempts: int = 5
-    temperature: float = 0.0  # greedy by default: evaluation is then deterministic
+    settings: list[VariantName] = ["id", "rule_ood"]
     max_new_tokens: int = 96
     batch_size: int = 64
-    seed: int = EVAL_SEED
+
+    def for_variant(self, variant: str) -> EvalSettings:
+        return EvalSettings(variant=variant, **self.model_dump(exclude={"settings"}))
 
 
 def evaluate_model(model: Any, config: Config, out_dir: Path) -> dict[str, dict[str, Any]]:
@@ -45,17 +41,7 @@ def evaluate_model(model: Any, config: Config, out_dir: Path) -> dict[str, dict[
     )
     return {
         setting: evaluate_generalpoints(
-            backend,
-            out_dir=Path(out_dir) / setting,
-            variant=setting,
-            modality=config.modality,
-            episodes=config.episodes,
-            seed=config.seed,
-            max_attempts=config.max_attempts,
-            temperature=config.temperature,
-            max_new_tokens=config.max_new_tokens,
-            batch_size=config.batch_size,
-            progress=False,
+            backend, out_dir=Path(out_dir) / setting, settings=config.for_variant(setting), progress=False
         )
         for setting in config.settings
     }

@@ -10,10 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_rl.train.gp_data import EnvOptions
 from agent_rl.train.sft import CheckpointLog, count_parameters
-
-GRPO_HAND_SEED = 3_000_000
+from envs.generalpoints import SEEDS, EnvOptions
 
 
 class Config(BaseModel):
@@ -40,8 +38,8 @@ def prompt_dataset(env: EnvOptions, hands: int, seed: int):
 
     game = env.make()
     rows = []
-    for i in range(hands):
-        obs, info = game.reset(seed=seed + i)
+    for hand in env.deal(hands, seed):
+        obs, info = game.reset(seed=hand.index, options=hand.options())
         row: dict[str, Any] = {"prompt": obs["messages"], "cards": info["cards"], "suits": info["suits"]}
         if obs["images"]:
             row["images"] = obs["images"]
@@ -107,7 +105,7 @@ def build_trainer(model_path: str, config: Config, out_dir: str, seed: int, call
         model=loaded.model,
         reward_funcs=env_reward(config.env),
         args=grpo_args(config, out_dir, seed, **overrides),
-        train_dataset=prompt_dataset(config.env, config.hands, GRPO_HAND_SEED + seed),
+        train_dataset=prompt_dataset(config.env, config.hands, SEEDS["grpo"] + seed),
         processing_class=loaded.processor or loaded.tokenizer,
         callbacks=callbacks,
     )

@@ -1,7 +1,10 @@
 """GeneralPoints, the card game of "SFT Memorizes, RL Generalizes" (Chu et al., 2025), text and vision.
 
 See envs/generalpoints/env.py for the episode rules and rewards.py for the reward table and its grading order.
+Importing this package registers the env: `gymnasium.make("agent_rl/GeneralPoints-v0", modality="vision")`.
 """
+
+import gymnasium
 
 from envs.generalpoints.cards import (
     BLACK_SUITS,
@@ -22,9 +25,34 @@ from envs.generalpoints.prompts import FAILURE_PREFIX, build_prompt, format_answ
 from envs.generalpoints.render import render_hand
 from envs.generalpoints.rewards import RewardConfig, grade
 from envs.generalpoints.solver import is_solvable, solve
+from envs.generalpoints.variants import (
+    EVAL_EPISODES,
+    SEEDS,
+    VARIANTS,
+    EnvOptions,
+    Hand,
+    Variant,
+    deal,
+    evaluation_hands,
+    variant,
+)
+
+ENV_ID = "agent_rl/GeneralPoints-v0"
+if ENV_ID not in gymnasium.registry:
+    gymnasium.register(id=ENV_ID, entry_point="envs.generalpoints.env:GeneralPointsEnv")
 
 __all__ = [
+    "ENV_ID",
     "BLACK_SUITS",
+    "EVAL_EPISODES",
+    "SEEDS",
+    "VARIANTS",
+    "EnvOptions",
+    "Hand",
+    "Variant",
+    "deal",
+    "evaluation_hands",
+    "variant",
     "FACE_LABELS",
     "FAILURE_PREFIX",
     "LABELS",

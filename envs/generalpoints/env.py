@@ -10,14 +10,17 @@ Episode end, as the spec's table says:
 - the attempts 1..max_attempts are graded; a failed attempt leaves the episode running, with the feedback as
   the next user turn;
 - the step after the last allowed attempt is not graded: it gets the exhausted reward (-1) and truncates.
-Calling `step` after the episode ended raises RuntimeError (call `reset`). Observations (a chat) and actions
-(raw model text) have no Gymnasium space; `render` is not needed since the image is in the observation.
+Calling `step` after the episode ended raises RuntimeError (call `reset`). The spaces are the text agents' ones
+(agent_rl/core/spaces.py: chat observations with optional images, printable text actions; any other string is
+still graded, never refused); `render` is not needed since the image is in the observation. Registered as `gymnasium.make("agent_rl/GeneralPoints-v0", ...)`.
 
-Vision: the recognised card labels (the answer's "cards", read forgivingly and normalised, so "Ace" or "1" is
-"A") are compared with the true ones as sorted lists before anything else; a mismatch costs -1.5 and nothing
-else is graded. An answer whose cards cannot be read at all has `recognition_correct=None` and its formula is
-graded as usual (there is nothing to compare). A fixed hand given by `options["cards"]` is used as is, even
-when it has no solution or no face card.
+Vision: the recognised card labels (the answer's "cards", each stripped of surrounding spaces) are compared
+with the true labels as sorted lists before anything else, as the study does; a mismatch costs -1.5 and nothing
+else is graded. Unreadable cards are a mismatch too, and labels are compared as written ("Ace" is not "A").
+A fixed hand given by `options["cards"]` is used as is, even when it has no solution or no face card.
+
+Model text is bounded where it comes back: the feedback quotes at most `rewards.FEEDBACK_CHARS` characters of
+the formula, and step info keeps at most `INFO_CHARS` of it and `INFO_CARDS` recognised labels.
 """
 
 from __future__ import annotations
@@ -26,22 +29,24 @@ from typing import Any
 
 import gymnasium as gym
 
+from agent_rl.core.spaces import ChatObservation, text_actions
 from envs.generalpoints.cards import (
     SUIT_CHOICES,
     card_values,
     deal_hand,
     deal_suits,
-    normalise_label,
     parse_labels,
     parse_suits,
 )
 from envs.generalpoints.formula import read_answer
 from envs.generalpoints.prompts import FAILURE_PREFIX, build_prompt
 from envs.generalpoints.render import render_hand
-from envs.generalpoints.rewards import Grade, RewardConfig, grade
+from envs.generalpoints.rewards import Grade, RewardConfig, grade, quote
 from envs.generalpoints.solver import solve
 
 MODALITIES = ("text", "vision")
+INFO_CHARS = 1000  # the most of a formula that step info keeps (info is stored with every turn)
+INFO_CARDS = 16  # the most recognised labels step info keeps, each cut to 20 characters
 
 
 class GeneralPointsEnv(gym.Env):
@@ -72,6 +77,8 @@ class GeneralPointsEnv(gym.Env):
         self.target = target
         self.rewards = rewards or RewardConfig()
         self.force_face_card = (not face_cards_as_10) if force_face_card is None else force_face_card
+        self.observation_space = ChatObservation()
+        self.action_space = text_actions()
         self._messages: list[dict[str, Any]] = []
         self._images: list[Any] = []
         self._done = True
@@ -104,10 +111,10 @@ class GeneralPointsEnv(gym.Env):
             content = build_prompt(self.cards, self.face_cards_as_10, self.target)
         self._messages = [{"role": "user", "content": content}]
         info = {
-            "cards": self.cards,
-            "suits": self.card_suits,
-            "numbers": self.numbers,
-            "solutions": self.solutions,
+            "cards": list(self.cards),
+            "suits": list(self.card_suits),
+            "numbers": list(self.numbers),
+            "solutions": list(self.solutions),
         }
         return self._observation(), info
 
@@ -120,9 +127,9 @@ class GeneralPointsEnv(gym.Env):
         # The solution list (up to ~200 strings) is in reset's info only: step info is stored with every turn.
         info: dict[str, Any] = {
             "attempt": self._attempt,
-            "cards": self.cards,
-            "suits": self.card_suits,
-            "numbers": self.numbers,
+            "cards": list(self.cards),
+            "suits": list(self.card_suits),
+            "numbers": list(self.numbers),
         }
         if self._attempt > self.max_attempts:
             self._done = True
@@ -132,22 +139,23 @@ class GeneralPointsEnv(gym.Env):
         answer = read_answer(text)
         result: Grade | None = None
         if self.modality == "vision":
-            recognised = None
-            if answer.cards is not None:
-                recognised = [normalise_label(card) or card for card in answer.cards]
-            correct = None if recognised is None else sorted(recognised) == self._sorted_cards
-            info.update(recognised_cards=recognised, recognition_correct=correct)
-            if correct is False:
-                shown = ", ".join(repr(card)[:20] for card in recognised[:8]) + (
-                    ", ..." if len(recognised) > 8 else ""
-                )
-                feedback = f"the cards you recognised, [{shown}], are not the cards shown"
+            recognised = None if answer.cards is None else [card.strip() for card in answer.cards]
+            correct = recognised is not None and sorted(recognised) == self._sorted_cards
+            kept = None if recognised is None else [card[:20] for card in recognised[:INFO_CARDS]]
+            info.update(recognised_cards=kept, recognition_correct=correct)
+            if not correct:
+                if recognised is None:
+                    feedback = "no recognised cards were found in the answer"
+                else:
+                    shown = ", ".join(repr(card[:20]) for card in recognised[:8])
+                    more = ", ..." if len(recognised) > 8 else ""
+                    feedback = f"the cards you recognised, [{shown}{more}], are not the cards shown"
                 result = Grade(self.rewards.recognition, feedback, False, "recognition")
         if result is None:
             result = grade(answer.formula, self.numbers, self.solutions, self.target, self.rewards)
         info.update(
             feedback=result.feedback,
-            formula=answer.formula,
+            formula=None if answer.formula is None else quote(answer.formula, INFO_CHARS),
             success=result.success,
             outcome=result.outcome,
             graded=True,

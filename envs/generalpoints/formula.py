@@ -1,11 +1,13 @@
-"""Reading a model's answer: the forgiving extraction of the study, then a safe scan and exact evaluation.
+"""Reading a model's answer as the study does, then a linear scan and an exact evaluation of its formula.
 
-Model output is untrusted, so nothing here calls `eval`. A formula is tokenised with one regular expression
-into numbers, the operators `+ - * /`, parentheses and runs of illegal characters (anything else, spaces and
-unicode digits included). The scan records each kind of grammar violation once: illegal characters, bad token
-order (two numbers or two operators in a row, an empty pair of parentheses, a leading or trailing operator, an
-empty formula) and unmatched parentheses. Only a formula without violations is evaluated, by a tiny
-recursive-descent parser over exact rationals (rational.py; no unary minus: the game has no negative cards).
+Model output is untrusted, so nothing here calls `eval`, and every step is linear in the reply's length (no
+regular expression that backtracks over the text, no `int()` of an unbounded digit run, no recursion):
+- `read_answer`: strict JSON first, else the first `"formula": "..."` (and `"cards": [...]`) by regex; the
+  formula is cut at its first `=`. No readable formula is `None` (graded as the text "None").
+- `tokens`: a formula without illegal characters as numbers, `+ - * /` and parentheses.
+- `number_value`: a digit run's value when it can be a card number, else None (a 5,000-digit run is None).
+- `evaluate`: the exact value of a complete formula (a shunting-yard over rationals), None when it cannot be
+  evaluated (a trailing operator, an unclosed or stray parenthesis, a division by zero).
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from fractions import Fraction
 
 from envs.generalpoints.rational import Rational, add, div, mul, sub, to_fraction
 
-_TOKEN = re.compile(r"[0-9]+|[-+*/()]|[^-+*/()0-9]+")
-_FORMULA = re.compile(r"""["']formula["']\s*:\s*(?:"([^"]*)"|'([^']*)')""")
-_CARDS = re.compile(r"""["']cards["']\s*:\s*\[([^\]]*)\]""")
-_QUOTED = re.compile(r'"([^"]*)"|\'([^\']*)\'|([^\s,"\']+)')
-_OPERATORS = frozenset("+-*/")
-MAX_DEPTH = 64  # deeper nesting is refused (a grammar violation) rather than recursed into
+ILLEGAL = re.compile(r"[^0-9+\-*/()]")  # ASCII digits only: spaces, '×' and '١' are all illegal
+_TOKEN = re.compile(r"[0-9]+|[+\-*/()]")
+DIGIT_RUN = re.compile(r"[0-9]+")
+_FORMULA = re.compile(r'"formula"\s*:\s*"([^"]*)"')
+_CARDS_OPEN = re.compile(r'"cards"\s*:\s*\[')
+_CARD_ITEM = re.compile(r'"([^"]*)"|\'([^\']*)\'|([^\s,"\']+)')
+NUMBER_DIGITS = 6  # a digit run longer than this (leading zeros aside) is no card number and is never parsed
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
+_APPLY = {"+": add, "-": sub, "*": mul, "/": div}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,25 +38,8 @@ class Answer:
     cards: list[str] | None
 
 
-@dataclass(frozen=True, slots=True)
-class Scan:
-    tokens: list[str]  # the legal tokens, in order
-    numbers: list[int]
-    illegal: str  # distinct illegal characters, in order of appearance ("" when none)
-    bad_order: bool
-    unbalanced: bool
-    too_deep: bool
-
-    @property
-    def violations(self) -> int:
-        return bool(self.illegal) + self.bad_order + self.unbalanced + self.too_deep
-
-
 def read_answer(text: str) -> Answer:
-    """Strict JSON first; otherwise the first `"formula": "..."` (and `"cards": [...]`) found by regex.
-
-    The regex also takes single quotes (`'formula': '...'`), as small models often answer with a Python dict.
-    """
+    """Strict JSON first; otherwise the first `"formula": "..."` and `"cards": [...]` found by regex."""
     formula: str | None = None
     cards: object = None
     try:
@@ -63,96 +51,97 @@ def read_answer(text: str) -> Answer:
         cards = payload.get("cards")
     if formula is None:
         match = _FORMULA.search(text)
-        formula = next(g for g in match.groups() if g is not None) if match else None
+        formula = match.group(1) if match else None
     if not isinstance(cards, list):
-        match = _CARDS.search(text)
-        cards = (
-            [next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(match.group(1))]
-            if match
-            else None
-        )
+        cards = _regex_cards(text)
     if formula is not None:
         formula = formula.split("=", 1)[0]
     return Answer(formula, [str(card) for card in cards] if cards is not None else None)
 
 
-def scan(formula: str) -> Scan:
-    """Tokenise and check the grammar without evaluating anything."""
-    tokens: list[str] = []
-    numbers: list[int] = []
-    illegal: dict[str, None] = {}
-    bad_order = unbalanced = False
-    depth = max_depth = 0
-    want_operand = True  # at the start and after an operator or '('
-    for part in _TOKEN.findall(formula):
-        first = part[0]
-        if "0" <= first <= "9":
-            numbers.append(int(part))
-            bad_order |= not want_operand
-            want_operand = False
-        elif first == "(":
-            bad_order |= not want_operand
-            depth += 1
-            max_depth = max(max_depth, depth)
-        elif first == ")":
-            bad_order |= want_operand
-            depth -= 1
-            if depth < 0:
-                unbalanced, depth = True, 0
-        elif first in _OPERATORS:
-            bad_order |= want_operand
-            want_operand = True
-        else:
-            illegal.update(dict.fromkeys(part))
-            continue
-        tokens.append(part)
-    bad_order |= want_operand
-    unbalanced |= depth != 0
-    return Scan(tokens, numbers, "".join(illegal), bad_order, unbalanced, max_depth > MAX_DEPTH)
+def _regex_cards(text: str) -> list[str] | None:
+    """The items of the first `"cards": [...]`, read up to the first `]` after it.
+
+    This is what the regex `"cards"\\s*:\\s*\\[([^\\]]*)\\]` finds, without its quadratic backtracking over a
+    reply that repeats `"cards":[` and never closes the list: when the first opening has no `]` after it,
+    no later opening has one either.
+    """
+    match = _CARDS_OPEN.search(text)
+    if match is None:
+        return None
+    end = text.find("]", match.end())
+    if end < 0:
+        return None
+    return [next(g for g in m.groups() if g is not None) for m in _CARD_ITEM.finditer(text, match.end(), end)]
 
 
-def evaluate(tokens: list[str]) -> Rational:
-    """Exact value (numerator, denominator) of a grammatical token list; ZeroDivisionError on a division by 0."""
-    value, end = _expression(tokens, 0)
-    if end != len(tokens):
-        raise ValueError("tokens left after the expression")
-    return value
+def tokens(formula: str) -> list[str]:
+    """Numbers, operators and parentheses in order (illegal characters, if any, are skipped)."""
+    return _TOKEN.findall(formula)
 
 
-def _expression(tokens: list[str], i: int) -> tuple[Rational, int]:
-    value, i = _term(tokens, i)
-    while i < len(tokens) and tokens[i] in "+-":
-        op = tokens[i]
-        right, i = _term(tokens, i + 1)
-        value = add(value, right) if op == "+" else sub(value, right)
-    return value, i
+def number_value(token: str) -> int | None:
+    """The value of a digit run ("007" is 7), or None when it has more than `NUMBER_DIGITS` significant digits."""
+    digits = token.lstrip("0") or "0"
+    return int(digits) if len(digits) <= NUMBER_DIGITS else None
 
 
-def _term(tokens: list[str], i: int) -> tuple[Rational, int]:
-    value, i = _factor(tokens, i)
-    while i < len(tokens) and tokens[i] in "*/":
-        op = tokens[i]
-        right, i = _factor(tokens, i + 1)
-        value = mul(value, right) if op == "*" else div(value, right)
-    return value, i
+def evaluate(parts: list[str]) -> Rational | None:
+    """Exact value of a token list, or None when it is not a complete formula or divides by zero.
 
+    Precedence as usual, left to right within a level, no unary minus (the game has no negative cards).
+    """
+    if parts.count("(") != parts.count(")") or not parts or parts[-1] in _PRECEDENCE:
+        return None  # an unclosed '(' or a trailing operator: a cheap answer for a million-token reply
+    values: list[Rational] = []
+    operators: list[str] = []
+    want_operand = True
 
-def _factor(tokens: list[str], i: int) -> tuple[Rational, int]:
-    token = tokens[i]
-    if token == "(":
-        value, i = _expression(tokens, i + 1)
-        if tokens[i] != ")":
-            raise ValueError("expected ')'")
-        return value, i + 1
-    return (int(token), 1), i + 1
+    def reduce_top() -> None:
+        right, left = values.pop(), values.pop()
+        values.append(_APPLY[operators.pop()](left, right))
+
+    try:
+        for token in parts:
+            if token == "(":
+                if not want_operand:
+                    return None
+                operators.append(token)
+            elif token == ")":
+                if want_operand:
+                    return None
+                while operators and operators[-1] != "(":
+                    reduce_top()
+                if not operators:
+                    return None
+                operators.pop()
+            elif token in _PRECEDENCE:
+                if want_operand:
+                    return None
+                while operators and operators[-1] != "(" and _PRECEDENCE[operators[-1]] >= _PRECEDENCE[token]:
+                    reduce_top()
+                operators.append(token)
+                want_operand = True
+            else:
+                if not want_operand:
+                    return None
+                value = number_value(token)
+                if value is None:
+                    return None
+                values.append((value, 1))
+                want_operand = False
+        if want_operand or "(" in operators:
+            return None
+        while operators:
+            reduce_top()
+    except ZeroDivisionError:
+        return None
+    return values[0]
 
 
 def formula_value(formula: str) -> Fraction | None:
-    """Exact value of a formula string, or None when it is not grammatical or divides by zero."""
-    result = scan(formula)
-    if result.violations:
+    """Exact value of a formula string, or None when it has illegal characters or cannot be evaluated."""
+    if ILLEGAL.search(formula):
         return None
-    try:
-        return to_fraction(evaluate(result.tokens))
-    except ZeroDivisionError:
-        return None
+    value = evaluate(tokens(formula))
+    return None if value is None else to_fraction(value)

@@ -1,30 +1,43 @@
-"""The reward table of one verification step, and the grading of a formula against a hand.
+"""The reward table of one verification step, and the study's grading of a formula against a hand.
 
-Order of checks (the spec's, plus the choices written here):
-1. An empty or missing formula counts as one grammar violation (bad token order) and, since it uses no card,
-   also gets the unused-card penalty.
-2. A formula that is a proper prefix of a known solution string, ends between two tokens of it and is not yet a
-   complete formula ("(1+6)*3+") is work in progress: +1, with no penalty for its open parenthesis, trailing
-   operator or the cards it has not used yet. A prefix that is already a complete formula ("(1+6)*3") is graded
-   like any other formula (here: an unused card).
-3. Grammar: -3 for each kind of violation present (illegal characters, bad token order, unmatched parentheses,
-   nesting deeper than `formula.MAX_DEPTH`), counted once per kind so a long reply cannot sink without bound.
-4. Number use, read from the digit runs even when the grammar is broken: -2 when a number is not on a card or
-   is used more often than the cards allow, another -2 when a card number is left unused.
-5. Only without penalties is the formula evaluated: the target gives +5 (success); another value, or a division
-   by zero, gives -1 and the feedback names the longest prefix that still matches a known solution.
+The grading order (specs/generalpoints.md), which a compatible reward must follow case by case:
+1. Illegal characters (anything but ASCII digits and `+ - * / ( )`, spaces included): -3, grading stops. An
+   unreadable answer is graded as the formula text "None", so it lands here.
+2. Token order, left to right: a number must follow nothing, an operator or `(`; an operator a number or `)`;
+   `(` nothing, an operator or `(`; `)` a number or `)`, and it must close an open `(`. Each token that breaks
+   its rule costs -3 (once, even when it breaks both of `)`'s conditions). An unclosed `(` costs nothing here.
+3. Number use: -2 for a number on no card, else -2 for a number used more often than the cards give; then
+   another -2 when some card number is unused.
+4. Only when nothing was charged: a formula that evaluates exactly to the target earns +5 (success); one that
+   cannot be evaluated yet (a trailing operator, an unclosed `(`, a division by zero) and starts some solution
+   string earns +1.
+5. Otherwise the tokens are walked, growing a prefix: at the first one where no solution starts with the
+   prefix, -1, and the feedback names the longest prefix that matched. When every prefix matched: 0.
+
+Solution strings are the solver's (no spaces), compared exactly. Values are exact fractions, which differ from
+the study's floats only where those miss an exact target. Every step is linear in the formula's length, and
+feedback quotes at most `FEEDBACK_CHARS` characters of it.
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from os.path import commonprefix
+from itertools import accumulate
 
-from envs.generalpoints.formula import MAX_DEPTH, evaluate, scan
+import numpy as np
+
+from envs.generalpoints.formula import DIGIT_RUN, ILLEGAL, evaluate, number_value, tokens
 from envs.generalpoints.rational import to_text
+
+# Formulas whose every token follows its order rule (step 2), unmatched ')' aside; e.g. "(1+6)*3+", "((".
+_WELL_ORDERED = re.compile(r"\(*(?:[0-9]+\)*(?:[-+*/]\(*[0-9]+\)*)*(?:[-+*/]\(*)?)?")
+_PAREN_STEP = {"(": 1, ")": -1}
+FEEDBACK_CHARS = 120  # the most of the model's formula that the feedback quotes
+_LISTED = 8  # the most illegal characters, tokens or numbers that one feedback sentence lists
 
 
 @dataclass(frozen=True)
@@ -46,25 +59,79 @@ class Grade:
     reward: float
     feedback: str
     success: bool
-    outcome: str  # "success" | "prefix" | "wrong_value" | "penalty" (the env adds "recognition", "exhausted")
+    # "success" | "prefix" | "wrong_value" | "matched" (0: every prefix matched) | "illegal" | "penalty"
+    # (grammar or number use); the env adds "recognition" and "exhausted"
+    outcome: str
 
 
-def longest_solution_prefix(formula: str, solutions: Sequence[str]) -> str:
-    """The longest start of `formula` that is also the start of some solution (`solutions` sorted)."""
-    i = bisect_left(solutions, formula)
-    neighbours = solutions[max(i - 1, 0) : i + 1]
-    return max((commonprefix([formula, s]) for s in neighbours), key=len, default="")
+def quote(text: str, limit: int = FEEDBACK_CHARS) -> str:
+    """`text` for a feedback sentence: cut to `limit` characters, saying how long it really was."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
-def _is_open_prefix(formula: str, solutions: Sequence[str]) -> bool:
-    """True when `formula` is a proper prefix of a solution and stops at a token boundary of it."""
-    i = bisect_left(solutions, formula)
-    for solution in solutions[i:]:
-        if not solution.startswith(formula):
-            return False
-        if len(solution) > len(formula) and not (formula[-1].isdigit() and solution[len(formula)].isdigit()):
-            return True
-    return False
+def grammar_violations(formula: str) -> list[int]:
+    """Token indices of the tokens that break their order rule, left to right (step 2).
+
+    `formula` has legal characters only. Vectorised over one code per token, since a reply can hold a million
+    tokens: a `)` is unmatched where the running count of `(` minus `)` falls below its earlier minimum.
+    """
+    if (
+        _WELL_ORDERED.fullmatch(formula)
+        and min(accumulate(_PAREN_STEP[c] for c in _parens(formula)), default=0) >= 0
+    ):
+        return []  # the common case, answered without building arrays
+    chars = np.frombuffer(formula.encode("ascii"), dtype=np.uint8)
+    if not len(chars):
+        return []
+    digit = (chars >= ord("0")) & (chars <= ord("9"))
+    first_of_token = ~(digit & np.concatenate(([False], digit[:-1])))
+    codes = np.where(digit, ord("n"), chars)[first_of_token]  # one code per token: 'n' for a number
+    previous = np.concatenate(([0], codes[:-1]))
+    after_operand = (previous == ord("n")) | (previous == ord(")"))
+    is_open, is_close = codes == ord("("), codes == ord(")")
+    is_operand = codes == ord("n")
+    is_operator = ~(is_open | is_close | is_operand)
+    depth = np.cumsum(is_open.astype(np.int64) - is_close)
+    lowest_before = np.minimum.accumulate(np.concatenate(([0], depth[:-1])))
+    unmatched = is_close & (depth < lowest_before)
+    bad = ((is_operand | is_open) & after_operand) | (is_operator & ~after_operand)
+    bad |= is_close & (~after_operand | unmatched)
+    return np.flatnonzero(bad).tolist()
+
+
+def number_penalties(formula: str, numbers: Sequence[int], rewards: RewardConfig) -> list[tuple[float, str]]:
+    """(reward, reason) for the number-use checks of step 3; empty when the numbers are exactly the cards."""
+    runs = DIGIT_RUN.findall(formula)
+    if len(runs) == len(numbers):  # the common case, without counting
+        values = [number_value(run) for run in runs]
+        if None not in values and sorted(values) == sorted(numbers):
+            return []
+    used: Counter = Counter()
+    for run, count in Counter(runs).items():
+        used[number_value(run)] += count
+    cards = Counter(int(n) for n in numbers)
+    if used == cards:
+        return []
+    charges = []
+    foreign = [n for n in used if n not in cards]
+    overused = used - cards
+    if foreign:
+        shown = ", ".join(
+            "a number too long to be a card" if n is None else str(n) for n in foreign[:_LISTED]
+        )
+        charges.append((rewards.bad_number, f"it uses {shown}, which no card gives"))
+    elif overused:
+        charges.append((rewards.bad_number, f"it uses {_listing(overused)} more often than the cards give"))
+    unused = cards - used
+    if unused:
+        charges.append((rewards.unused_number, f"it leaves the card number(s) {_listing(unused)} unused"))
+    return charges
+
+
+def starts_a_solution(prefix: str, solutions: Sequence[str]) -> bool:
+    """Whether some solution string starts with `prefix` (`solutions` sorted, as `solve` returns them)."""
+    i = bisect_left(solutions, prefix)
+    return i < len(solutions) and solutions[i].startswith(prefix)
 
 
 def grade(
@@ -75,57 +142,60 @@ def grade(
     rewards: RewardConfig = RewardConfig(),
 ) -> Grade:
     """Reward and feedback for one formula; `solutions` must be sorted (as `solve` returns them)."""
-    formula = formula or ""
-    result = scan(formula)
-    incomplete = (result.bad_order or result.unbalanced) and not result.illegal and formula
-    if incomplete and _is_open_prefix(formula, solutions):
-        return Grade(rewards.prefix, f"{formula} is only the start of a solution; finish it", False, "prefix")
-    reward = 0.0
-    reasons: list[str] = []
-    if result.illegal:
-        shown = ", ".join(repr(c) for c in result.illegal[:10]) + (
-            ", ..." if len(result.illegal) > 10 else ""
-        )
-        reasons.append(f"the formula contains characters other than digits and + - * / ( ): {shown}")
-    if result.bad_order:
-        reasons.append(
-            "no formula was found"
-            if not formula
-            else "the formula has no numbers or operators"
-            if not result.tokens
-            else "numbers and operators are out of order"
-        )
-    if result.unbalanced:
-        reasons.append("the parentheses do not match")
-    if result.too_deep:
-        reasons.append(f"the parentheses are nested deeper than {MAX_DEPTH} levels")
-    reward += rewards.grammar * len(reasons)
-    if sorted(result.numbers) != sorted(numbers):  # the common case skips the multiset arithmetic
-        used, cards = Counter(result.numbers), Counter(numbers)
-        extra, unused = used - cards, cards - used
-        if extra:
-            reward += rewards.bad_number
-            reasons.append(f"it uses {_listing(extra)} which the cards do not give (each card is used once)")
-        if unused:
-            reward += rewards.unused_number
-            reasons.append(f"it leaves the card number(s) {_listing(unused)} unused")
+    formula = "None" if formula is None else formula
+    shown = quote(formula)
+    if ILLEGAL.search(formula):
+        illegal = list(dict.fromkeys(ILLEGAL.findall(formula)))
+        listed = ", ".join(repr(c) for c in illegal[:_LISTED]) + (", ..." if len(illegal) > _LISTED else "")
+        reason = f"the formula '{shown}' contains characters other than digits and + - * / ( ): {listed}"
+        return Grade(rewards.grammar, reason, False, "illegal")
+    reward, reasons = 0.0, []
+    bad = grammar_violations(formula)
+    if bad:
+        reward += rewards.grammar * len(bad)
+        kinds = _token_kinds(formula)
+        listed = ", ".join(f"{kinds[i]} (token {i + 1})" for i in bad[:_LISTED])
+        more = f" and {len(bad) - _LISTED} more" if len(bad) > _LISTED else ""
+        reasons.append(f"{len(bad)} token(s) are out of place: {listed}{more}")
+    for charge, reason in number_penalties(formula, numbers, rewards):
+        reward += charge
+        reasons.append(reason)
     if reasons:
         return Grade(reward, "; ".join(reasons), False, "penalty")
-    try:
-        value = evaluate(result.tokens)
-    except ZeroDivisionError:
-        value = None
+    parts = tokens(formula)
+    value = evaluate(parts)
     if value == (target, 1):
-        return Grade(rewards.success, f"{formula} = {target}", True, "success")
-    miss = "it divides by zero" if value is None else f"{formula} evaluates to {to_text(value)}, not {target}"
-    prefix = longest_solution_prefix(formula, solutions)
-    hint = (
-        f"the longest start of it that matches a solution is '{prefix}'"
-        if prefix
-        else "no start of it matches a solution"
-    )
-    return Grade(rewards.wrong_value, f"{miss}; {hint}", False, "wrong_value")
+        return Grade(rewards.success, f"{shown} = {target}", True, "success")
+    if value is None and starts_a_solution(formula, solutions):
+        return Grade(rewards.prefix, f"{shown} is only the start of a solution; finish it", False, "prefix")
+    miss = "it cannot be evaluated" if value is None else f"it evaluates to {to_text(value)}, not {target}"
+    longest = max(map(len, solutions), default=0)
+    prefix = ""
+    for token in parts:
+        grown = prefix + token
+        if len(grown) > longest or not starts_a_solution(grown, solutions):
+            if prefix:
+                why = (
+                    f"'{quote(prefix)}' is partially correct but the full formula does not match any solution"
+                )
+            else:
+                why = "the formula does not match any solution"
+            return Grade(rewards.wrong_value, f"{miss}; {why}", False, "wrong_value")
+        prefix = grown
+    return Grade(0.0, f"{miss}, though every start of it matches a solution", False, "matched")
 
 
-def _listing(counts: Counter[int]) -> str:
-    return ", ".join(str(n) for n in sorted(counts.elements()))
+def _parens(formula: str) -> str:
+    return formula.translate(_NOT_PARENS)
+
+
+_NOT_PARENS = str.maketrans("", "", "0123456789+-*/")
+
+
+def _token_kinds(formula: str) -> list[str]:
+    return ["a number" if token[0].isdigit() else f"'{token}'" for token in tokens(formula)]
+
+
+def _listing(counts: Counter) -> str:
+    """ "1, 6 (3 times)": each number once, with its count when above one (a reply may repeat one a million times)."""
+    return ", ".join(str(n) if k == 1 else f"{n} ({k:,} times)" for n, k in sorted(counts.items()))

@@ -39,25 +39,25 @@ def test_summary_counts_success_by_attempt_and_recognition():
 
 @pytest.mark.e2e
 def test_eval_command_writes_json_markdown_and_resumes(tiny_text_model, tmp_path, capsys):
-    out = tmp_path / "id.json"
+    out = tmp_path / "id"
     argv = ["eval", "generalpoints", "--model", str(tiny_text_model), "--out", str(out), *QUICK]
-    (tmp_path / "id_episodes").mkdir()
-    (tmp_path / "id_episodes" / "settings.json").write_text('{"model": "other"}')  # no episodes to protect
+    out.mkdir()
+    (out / "settings.json").write_text('{"model": "other"}')  # no episodes to protect
     assert cli_main(argv) == 0
-    result = json.loads(out.read_text())
+    result = json.loads((out / "summary.json").read_text())
     assert result["episodes"] == 4 and 0 <= result["success_rate"] <= 1
     low, high = result["success_rate_ci95"]
     assert low <= result["success_rate"] <= high
     assert set(result["solved_at_attempt"]) == {"1", "2"}
     assert result["settings"]["variant"] == "id" and result["settings"]["max_attempts"] == 2
     assert "recognition_accuracy" not in result
-    assert "| success rate |" in out.with_suffix(".md").read_text()
-    episodes = tmp_path / "id_episodes" / "episodes.jsonl"
+    assert "| success rate |" in (out / "summary.md").read_text()
+    episodes = out / "episodes.jsonl"
     assert len(episodes.read_text().splitlines()) == 4
 
     assert cli_main(argv) == 0  # a rerun finds every episode done and redoes none
     assert len(episodes.read_text().splitlines()) == 4
-    assert json.loads(out.read_text())["mean_reward"] == result["mean_reward"]
+    assert json.loads((out / "summary.json").read_text())["mean_reward"] == result["mean_reward"]
 
     assert cli_main([*argv, "--temperature", "0.5"]) == 2
     assert "other settings (temperature differ)" in capsys.readouterr().err
@@ -69,10 +69,7 @@ def test_rule_ood_hands_hold_a_face_card_and_count_it_above_10(tiny_text_model, 
     result = evaluate_generalpoints(
         backend,
         out_dir=tmp_path,
-        variant="rule_ood",
-        episodes=3,
-        max_attempts=1,
-        max_new_tokens=4,
+        settings=EvalSettings(variant="rule_ood", episodes=3, max_attempts=1, max_new_tokens=4),
         progress=False,
     )
     assert result["episodes"] == 3 and result["settings"]["variant"] == "rule_ood"
@@ -84,7 +81,7 @@ def test_rule_ood_hands_hold_a_face_card_and_count_it_above_10(tiny_text_model, 
 
 @pytest.mark.e2e
 def test_vision_eval_reports_recognition_accuracy(tiny_vlm, tmp_path):
-    out = tmp_path / "vis.json"
+    out = tmp_path / "vis"
     argv = [
         "eval",
         "generalpoints",
@@ -98,7 +95,7 @@ def test_vision_eval_reports_recognition_accuracy(tiny_vlm, tmp_path):
     assert (
         cli_main([*argv, "--out", str(out), *QUICK[:2], "--max-attempts", "1", "--max-new-tokens", "4"]) == 0
     )
-    result = json.loads(out.read_text())
+    result = json.loads((out / "summary.json").read_text())
     assert 0 <= result["recognition_accuracy"] <= 1 and result["settings"]["modality"] == "vision"
 
 
@@ -110,20 +107,22 @@ def test_vision_eval_reports_recognition_accuracy(tiny_vlm, tmp_path):
         (["--model", "x", "--modality", "audio"], "unknown modality 'audio'"),
         (["--model", "x", "--variant", "visual_ood"], "use --modality vision"),
         (["--model", "x", "--episodes", "0"], "--episodes must be at least 1"),
-        (["--model", "x", "--out", "result.txt"], "--out must name a .json file"),
+        (["--model", "x", "--out", "FILE"], "--out is a folder"),
     ],
 )
 def test_bad_arguments_give_one_line_errors(extra, message, tmp_path, capsys):
+    (tmp_path / "FILE").write_text("")
+    extra = [str(tmp_path / "FILE") if arg == "FILE" else arg for arg in extra]
     if "--out" not in extra:
-        extra = [*extra, "--out", str(tmp_path / "r.json")]
+        extra = [*extra, "--out", str(tmp_path / "r")]
     assert cli_main(["eval", "generalpoints", *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
 
 
 def test_text_model_with_vision_modality_is_refused_before_any_episode(tiny_text_model, tmp_path, capsys):
-    out = tmp_path / "v.json"
+    out = tmp_path / "v"
     argv = ["eval", "generalpoints", "--model", str(tiny_text_model), "--out", str(out), *QUICK]
     assert cli_main([*argv, "--modality", "vision"]) == 2
     assert "takes no images" in capsys.readouterr().err
-    assert not (tmp_path / "v_episodes" / "settings.json").exists()
+    assert not (out / "settings.json").exists()

@@ -17,3 +17,8 @@ def test_gp_env_bench_quick_writes_json(tmp_path):
     )
     assert result["speedup_vs_naive_resolve"] > 1  # the cached solver beats re-solving at every step
     assert result["steps_text"] >= 200 * 4 and result["cold_solve_hands"] == 715
+    worst = max(max(times.values()) for times in result["hostile_step_s"].values())
+    assert (
+        result["hostile_worst_step_s"] == worst < 10
+        and "cards regex 1 MB" in result["hostile_step_s"]["text"]
+    )

@@ -1,18 +1,29 @@
-"""Answer parsing and the formula scan: forgiving extraction, no eval, and any model text gets a table reward."""
+"""Answer parsing and formula evaluation: the study's extraction, no eval, and hostile text bounded in time and size."""
 
-import itertools
 import json
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envs.generalpoints import GeneralPointsEnv, format_answer, formula_value, read_answer
-from envs.generalpoints.formula import MAX_DEPTH, scan
+from agent_rl.bench.gp_env import hostile_replies
+from envs.generalpoints import GeneralPointsEnv, formula_value, read_answer
+from envs.generalpoints.env import INFO_CARDS, INFO_CHARS
+from envs.generalpoints.formula import evaluate, number_value, tokens
+from envs.generalpoints.rewards import FEEDBACK_CHARS
 
 HAND = ["A", "6", "3", "K"]
-PENALTIES = {-3.0 * g - 2.0 * a - 2.0 * b for g, a, b in itertools.product(range(5), (0, 1), (0, 1))} - {0.0}
-TABLE_REWARDS = PENALTIES | {5.0, 1.0, -1.0}
+
+
+def table_reward(reward: float, vision: bool = False) -> bool:
+    """+5, +1, 0, -1, (vision) -1.5, or a sum of -3 per grammar violation and at most two -2 charges."""
+    if reward in (5.0, 1.0, 0.0, -1.0) or (vision and reward == -1.5):
+        return True
+    return any((-reward - 2 * k) >= 0 and (-reward - 2 * k) % 3 == 0 for k in (0, 1, 2)) and reward < 0
+
+
+FEEDBACK_LIMIT = 4 * FEEDBACK_CHARS + 600  # the formula quoted at most a few times, plus the sentences
 
 
 def _env(**kwargs) -> GeneralPointsEnv:
@@ -32,52 +43,63 @@ def test_strict_json_then_regex_then_cut_at_equals():
     assert read_answer(broken).cards == ["A", "6", "3", "K"]
     assert read_answer("no answer at all") == read_answer("") == read_answer('{"formula": 24}')
     assert read_answer("no answer at all").formula is None
+    assert read_answer("{'formula': '1+2'}").formula is None  # single quotes are not the study's format
 
 
-def test_scan_counts_each_violation_kind():
-    assert scan("1 + 2").illegal == " " and not scan("1 + 2").bad_order
-    assert scan("1++2").bad_order and not scan("1++2").unbalanced
-    assert scan("(1+2").unbalanced and scan("1+2)").unbalanced and scan(")1+2(").bad_order
-    assert scan("()").bad_order and scan("").bad_order and scan("3*").bad_order
-    assert (
-        scan("1×2").illegal == "×" and scan("١+2").illegal == "١"
-    )  # unicode operators and digits are illegal
-    assert scan("(" * (MAX_DEPTH + 1) + "1" + ")" * (MAX_DEPTH + 1)).too_deep
-    assert scan("12*(3-4)/5").violations == 0 and scan("12*(3-4)/5").numbers == [12, 3, 4, 5]
+def test_cards_are_read_up_to_the_first_closing_bracket():
+    assert read_answer('"cards": ["A", 6, \'K\'] tail ]').cards == ["A", "6", "K"]
+    assert read_answer('"cards": ["A", "6"').cards is None  # never closed
+    assert read_answer('{"cards": [10, "Q"]}').cards == ["10", "Q"]
 
 
 def test_exact_fraction_evaluation():
     assert formula_value("8/(3-8/3)") == 24
     assert formula_value("1/3+1/3+1/3") == 1  # no float rounding
     assert formula_value("2-3-4") == -5 and formula_value("2/3/4") * 6 == 1  # left to right
-    assert formula_value("1/(3-3)") is None and formula_value("1+") is None
+    assert formula_value("2+3*4") == 14 and formula_value("(2+3)*4") == 20 and formula_value("2*3-4/2") == 4
+    assert formula_value("007+1") == 8  # leading zeros read as the number
+    for incomplete in ("1/(3-3)", "1+", "(1+2", "1+2)", "()", "", "1 + 2", "+1", "1(2)"):
+        assert formula_value(incomplete) is None, incomplete
 
 
-@pytest.mark.parametrize(
-    ("text", "reward"),
-    [
-        ("", -5.0),  # no formula (-3), every card unused (-2)
-        ("x" * 1_000_000, -5.0),
-        ("{\"formula\": \"__import__('os').system('ls')\"}", -8.0),  # illegal, "()", no card used
-        ('{"formula": "10/(6-6)*3"}', -4.0),  # a second 6 (-2) and the ace's 1 unused (-2)
-        ('{"formula": "(10*3-6)/(1-1)"}', -2.0),  # 1 used twice is not on the cards
-        ('{"formula": "((10*3-6)*1"}', -3.0),  # unmatched parenthesis, right numbers
-        ('{"formula": "10*3-6*1))"}', -3.0),
-        ('{"formula": "🂡+6+3+10"}', -8.0),  # illegal char, a leading '+', the ace's 1 unused
-    ],
-)
-def test_hostile_answers_get_table_penalties(text, reward):
+def test_deep_nesting_is_evaluated_without_recursion():
+    depth = 100_000
+    assert formula_value("(" * depth + "1+2" + ")" * depth) == 3
+
+
+def test_number_value_never_parses_unbounded_digit_runs():
+    assert number_value("0" * 5000 + "7") == 7 and number_value("0" * 5000) == 0
+    assert number_value("9" * 5000) is None and number_value("1234567") is None
+    assert evaluate(tokens("9" * 5000 + "+1")) is None
+
+
+def _timed_step(env: GeneralPointsEnv, text: str):
+    start = time.perf_counter()
+    result = env.step(text)
+    return result, time.perf_counter() - start
+
+
+HOSTILE = hostile_replies()
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+@pytest.mark.parametrize("modality", ["text", "vision"])
+def test_hostile_replies_are_graded_fast_and_feed_back_bounded_text(name, modality):
+    env = _env(modality=modality)
+    (obs, reward, _, _, info), seconds = _timed_step(env, HOSTILE[name])
+    assert table_reward(reward, vision=modality == "vision")
+    assert seconds < 10.0, f"{name}: {seconds:.2f} s"  # each takes well under a second alone (see the report)
+    assert len(info["feedback"]) <= FEEDBACK_LIMIT
+    if obs["messages"][-1]["role"] == "user":  # the feedback turn (a success ends without one)
+        assert len(obs["messages"][-1]["content"]) <= FEEDBACK_LIMIT + 40
+    assert info["formula"] is None or len(info["formula"]) <= INFO_CHARS + 40
+    assert info.get("recognised_cards") is None or len(info["recognised_cards"]) <= INFO_CARDS
+
+
+def test_the_5000_digit_number_is_a_foreign_number_and_leading_zeros_are_its_value():
     env = _env()
-    _, r, terminated, truncated, info = env.step(text)
-    assert r == reward and not terminated and not truncated
-    assert info["feedback"]
-
-
-def test_division_by_zero_with_the_right_numbers_misses_the_target():
-    env = GeneralPointsEnv()
-    env.reset(options={"cards": ["3", "3", "8", "8"]})
-    _, r, _, _, info = env.step(format_answer(env.cards, env.numbers, "8/(3-3)*8"))
-    assert r == -1.0 and "divides by zero" in info["feedback"]
+    assert env.step(HOSTILE["5,000 digits"])[1] == -2.0  # a number on no card
+    assert env.step(HOSTILE["5,000 leading zeros"])[1] == 5.0  # 00...010*3-6*1 is 10*3-6*1
 
 
 answers = st.one_of(
@@ -95,7 +117,6 @@ answers = st.one_of(
         ),
         st.sampled_from(["10*3-6*1", "10*3-6+1", "", "(("]),
     ),
-    st.just("[" * 100_000),
 )
 
 
@@ -103,15 +124,10 @@ answers = st.one_of(
 @given(answers)
 def test_fuzzed_answers_never_raise_and_get_table_rewards(text):
     _, reward, terminated, _, info = TEXT_ENV.step(text)
-    assert reward in TABLE_REWARDS and terminated == (reward == 5.0) and isinstance(info["feedback"], str)
+    assert table_reward(reward) and terminated == (reward == 5.0) and isinstance(info["feedback"], str)
     _, vision_reward, vision_terminated, _, info = VISION_ENV.step(text)
-    assert vision_reward in TABLE_REWARDS | {-1.5}
-    assert info["recognition_correct"] in (True, False, None)
+    assert table_reward(vision_reward, vision=True)
+    assert info["recognition_correct"] in (True, False)
     for env, done in ((TEXT_ENV, terminated), (VISION_ENV, vision_terminated)):
         if done:  # a lucky correct answer ends the episode
             env.reset(options={"cards": HAND})
-
-
-def test_python_dict_answers_are_read_too():
-    answer = read_answer("{'cards': ['A', 3, 'K', '10'], 'formula': '(1+3)*10-16=24'}")
-    assert answer.formula == "(1+3)*10-16" and answer.cards == ["A", "3", "K", "10"]

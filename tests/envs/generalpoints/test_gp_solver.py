@@ -6,7 +6,7 @@ from fractions import Fraction
 import numpy as np
 
 from envs.generalpoints import formula_value, is_solvable, solve
-from envs.generalpoints.formula import scan
+from envs.generalpoints.formula import number_value, tokens
 
 OPS = "+-*/"
 SHAPES = ("((a?b)?c)?d", "(a?(b?c))?d", "(a?b)?(c?d)", "a?((b?c)?d)", "a?(b?(c?d))")
@@ -87,7 +87,7 @@ def test_every_solution_is_a_valid_formula_with_the_hand_numbers():
     for hand in itertools.combinations_with_replacement(range(1, 14), 4):
         for solution in solve(hand):
             assert formula_value(solution) == 24
-            assert sorted(scan(solution).numbers) == list(hand)
+            assert sorted(number_value(t) for t in tokens(solution) if t.isdigit()) == list(hand)
 
 
 def test_solve_takes_any_order_and_other_targets():
