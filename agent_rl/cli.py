@@ -1,6 +1,11 @@
-"""`agent-rl` command line. Each command lives in its own module, imported only when it is run.
+"""`agent-rl VERB [NOUN] ...`: the one command line.
 
-A command module exposes `add_arguments(parser)` and `main(args) -> int | None`.
+Each room keeps its commands in its own small module with a `register(add)` hook; `add(verb, noun, help)`
+returns the parser of `agent-rl VERB NOUN` (noun None: `agent-rl VERB`), on which the room declares its
+options and `set_defaults(main=FUNCTION)`. Rooms import their heavy modules inside those functions, so
+building the parser stays cheap. Conventions: `--model` wherever a model is meant (`--judge-model`,
+`--proposer-model` beside it), `--out` is always a folder, and one backend syntax
+(`agent_rl.backends.options`).
 """
 
 from __future__ import annotations
@@ -11,49 +16,69 @@ import sys
 
 from agent_rl.errors import UserError
 
-COMMANDS: dict[str, tuple[str, str]] = {
-    "tiny-model": ("agent_rl.models.tiny", "build a tiny local text model or VLM"),
-    "eval": ("agent_rl.evaluate", "evaluate a model on an environment (e.g. generalpoints)"),
-    "run": ("agent_rl.recipe", "run a recipe (YAML) into a run folder"),
-    "serve": ("agent_rl.serve", "serve a local model over an OpenAI-compatible API"),
-    "bench": ("agent_rl.bench", "run a benchmark and write its JSON"),
-    "sites": ("envs.web.sites.cli", "serve the bundled self-hosted web sites"),
-    "webarena": ("evaluator.webarena.cli", "validate and evaluate WebArena task configs"),
-    "judge": ("evaluator.judge.cli", "judge agreement with the WebArena rule evaluators"),
-    "control": ("agent_rl.control.cli", "continuous control: dataset generation"),
+VERBS: dict[str, str] = {
+    "run": "run a recipe (YAML) into a run folder",
+    "eval": "evaluate a model (generalpoints, webarena, judge, ...)",
+    "validate": "check task configs before a run",
+    "score": "rescore finished runs offline",
+    "serve": "serve a local model over an OpenAI-compatible API",
+    "bench": "run a benchmark and write its JSON",
+    "sites": "the bundled self-hosted web sites",
+    "data": "generate datasets",
+    "model": "build models",
 }
+ROOMS = (  # modules with a `register(add)` hook
+    "agent_rl.recipe",
+    "agent_rl.rollout.cli",
+    "evaluator.webarena.cli",
+    "evaluator.judge.cli",
+    "envs.web.cli",
+    "agent_rl.serve",
+    "agent_rl.bench",
+    "envs.web.sites.cli",
+    "agent_rl.control.cli",
+    "agent_rl.models.tiny",
+)
 
 
-def _top_parser() -> argparse.ArgumentParser:
-    lines = "\n".join(f"  {name:<12} {text}" for name, (_, text) in COMMANDS.items())
-    return argparse.ArgumentParser(
-        prog="agent-rl",
-        description="Post-training for foundation-model agents.",
-        epilog=f"commands:\n{lines}\n\nRun `agent-rl COMMAND --help` for a command's options.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def build_parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="agent-rl", description="Post-training for foundation-model agents.")
+    verbs = top.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verb_parsers: dict[str, argparse.ArgumentParser] = {}
+    nouns: dict[str, argparse._SubParsersAction] = {}
+
+    def add(verb: str, noun: str | None, help: str) -> argparse.ArgumentParser:
+        if verb not in VERBS:
+            raise ValueError(f"unknown verb {verb!r}")
+        if noun is None:
+            parser = verbs.add_parser(verb, help=help, description=help)
+            verb_parsers[verb] = parser
+            return parser
+        if verb not in nouns:
+            parent = verbs.add_parser(verb, help=VERBS[verb], description=VERBS[verb])
+            nouns[verb] = parent.add_subparsers(dest="noun", metavar="NOUN", required=True)
+        return nouns[verb].add_parser(noun, help=help, description=help)
+
+    for room in ROOMS:
+        importlib.import_module(room).register(add)
+    return top
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    top = _top_parser()
-    if not argv or argv[0] in ("-h", "--help"):
-        top.print_help()
-        return 0 if argv else 2
-    name, rest = argv[0], argv[1:]
-    if name not in COMMANDS:
-        top.error(f"unknown command {name!r}; choose one of: {', '.join(COMMANDS)}")
-    module = importlib.import_module(COMMANDS[name][0])
-    parser = argparse.ArgumentParser(prog=f"agent-rl {name}", description=COMMANDS[name][1])
-    module.add_arguments(parser)
-    args = parser.parse_args(rest)
+    parser = build_parser()
+    if not argv:
+        parser.print_help()
+        return 2
+    args = parser.parse_args(argv)
+    command = " ".join(x for x in (args.verb, getattr(args, "noun", None)) if x)
     try:
-        return int(module.main(args) or 0)
+        return int(args.main(args) or 0)
     except UserError as err:
-        print(f"agent-rl {name}: error: {err}", file=sys.stderr)
+        print(f"agent-rl {command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"agent-rl {name}: interrupted; rerun the same command to resume", file=sys.stderr)
+        print(f"agent-rl {command}: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
 
 

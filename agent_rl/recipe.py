@@ -4,12 +4,12 @@ A recipe names a seed, a model (`tiny`, `tiny-vlm`, a local folder or a hub id) 
 
     stages:
       - name: sft_init            # unique
-        type: sft                 # a key of STAGES
+        type: sft                 # a module of agent_rl/stages/
         inputs: {model: model}    # local name -> artifact ("model" or "<stage>.<artifact>")
         sft: {epochs: 2}          # the stage's own config, validated by its module's `Config`
 
-Each stage module exposes `Config` (pydantic, extra="forbid") and `run(config, ctx) -> dict[str, str]`
-(artifacts it wrote, paths relative to the run folder). `state.json` records finished stages and their
+Each stage type is a module of `agent_rl.stages`, exposing `Config` (pydantic, extra="forbid") and
+`run(config, ctx: StageContext) -> dict[str, str]` (artifacts it wrote, paths relative to the run folder). `state.json` records finished stages and their
 artifacts, so `--resume` skips them; a stage that was cut short resumes from its own checkpoints.
 """
 
@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib
 import json
 import logging
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,51 +30,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, mo
 
 from agent_rl.errors import UserError
 from agent_rl.runlog import MetricsLogger
+from agent_rl.stages import StageContext, stage_module, stage_types
 
-STAGES: dict[str, str] = {
-    "sft": "agent_rl.train.sft",
-    "rl": "agent_rl.train.rl",
-    "grpo_trl": "agent_rl.train.grpo_trl",
-    "eval": "agent_rl.train.gp_eval",
-    "compare": "agent_rl.report.compare",
-    "filtered_bc": "agent_rl.train.filtered_bc",
-    "propose": "proposer.stage",
-    "web_rollout": "agent_rl.rollout.web_stage",
-    "judge": "evaluator.judge.stage",
-    "webarena_eval": "evaluator.webarena.stage",
-    "control_train": "agent_rl.control.stage",
-    "control_compare": "agent_rl.control.compare",
-}
 TINY_MODELS = ("tiny", "tiny-vlm")
 log = logging.getLogger("agent_rl.recipe")
-
-
-@dataclass
-class StageContext:
-    run_dir: Path
-    stage_dir: Path
-    artifacts: dict[str, str]  # every earlier artifact ("model", "<stage>.<name>") plus this stage's aliases
-    logger: MetricsLogger
-    seed: int
-    resume: bool
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def path(self, name: str) -> Path:
-        """The absolute path of an input artifact, with a clear error when the recipe did not wire it."""
-        if name not in self.artifacts:
-            raise UserError(
-                f"stage {self.stage_dir.name!r} needs an input named {name!r}; "
-                f"add it under `inputs:` (available: {', '.join(sorted(self.artifacts))})"
-            )
-        return self.run_dir / self.artifacts[name]
-
-    def resolve(self, name: str) -> str:
-        """An input as a loadable location: a path inside the run folder, an absolute path or a hub id."""
-        path = self.path(name)
-        return str(path) if path.exists() else self.artifacts[name]
-
-    def rel(self, path: Path) -> str:
-        return str(Path(path).resolve().relative_to(self.run_dir.resolve()))
 
 
 class StageSpec(BaseModel):
@@ -88,8 +46,8 @@ class StageSpec(BaseModel):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        if value not in STAGES:
-            raise ValueError(f"unknown stage type {value!r}; choose one of: {', '.join(STAGES)}")
+        if value not in stage_types():
+            raise ValueError(f"unknown stage type {value!r}; choose one of: {', '.join(stage_types())}")
         return value
 
     @field_validator("inputs", mode="before")
@@ -158,10 +116,6 @@ def _format_error(err: ValidationError, prefix: str = "") -> str:
     message = first["msg"].removeprefix("Value error, ")
     more = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
     return f"{where or 'recipe'}: {message}{more}"
-
-
-def stage_module(kind: str):
-    return importlib.import_module(STAGES[kind])
 
 
 def stage_config(recipe: Recipe, index: int) -> BaseModel:
@@ -315,7 +269,7 @@ def run_recipe(recipe: Recipe, run_dir: Path, resume: bool = False) -> dict[str,
                 logger=MetricsLogger(stage_dir),
                 seed=recipe.seed + index,
                 resume=resume,
-                extra={"recipe": recipe.name, "stage": spec.name, "inputs": list(spec.inputs)},
+                inputs=tuple(spec.inputs),
             )
             log.info("stage %s (%s): starting", spec.name, spec.type)
             started = time.time()
@@ -333,7 +287,8 @@ def run_recipe(recipe: Recipe, run_dir: Path, resume: bool = False) -> dict[str,
         handler.close()
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    parser = add("run", None, "run a recipe (YAML) into a run folder")
     parser.add_argument("recipe", type=Path, help="recipe YAML file (see recipes/)")
     parser.add_argument(
         "--set",
@@ -347,6 +302,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="continue a run folder, skipping finished stages"
     )
+    parser.set_defaults(main=main)
 
 
 def main(args: argparse.Namespace) -> int:

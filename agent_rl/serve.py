@@ -7,12 +7,15 @@ local model for workers; this module is the command.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from agent_rl.backends.openai_server import ModelServer, ServerLimits, listen
 from agent_rl.backends.openai_wire import WireError, parse_request
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    parser = add("serve", None, "serve a local model over an OpenAI-compatible API")
+    parser.set_defaults(main=main)
     limits = ServerLimits.model_fields
     parser.add_argument(
         "--model", required=True, help="local folder (e.g. from `agent-rl model tiny`) or hub id"

@@ -7,4 +7,5 @@ bash scripts/setup.sh
 export TORCH_EXTENSIONS_DIR="${TORCH_EXTENSIONS_DIR:-$root/.cache/torch_extensions}"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports  # the layer and no-cycle contracts in pyproject.toml
 .venv/bin/python -m pytest -q "$@"

@@ -21,7 +21,7 @@ __all__ = [
     "SamplingParams",
     "BACKEND_TYPES",
     "make_backend",
-    "stage_backend",
+    "closing",
 ]
 
 BACKEND_TYPES: dict[str, str] = {
@@ -47,19 +47,6 @@ def make_backend(spec: dict[str, Any] | Backend) -> Backend:
         return backend_class(**options)
     except TypeError as err:
         raise UserError(f"bad options for the {kind!r} backend: {err}") from None
-
-
-@contextlib.contextmanager
-def stage_backend(spec: dict[str, Any], ctx: Any, model_input: str = "model") -> Iterator[Backend]:
-    """A recipe stage's backend, closed (e.g. its server stopped) when the stage is done with it.
-
-    A model-loading type without `model` in its spec takes the stage's input artifact `model_input`.
-    """
-    spec = dict(spec)
-    if spec.get("type", "transformers") in MODEL_BACKENDS and "model" not in spec:
-        spec["model"] = ctx.resolve(model_input)
-    with closing(make_backend(spec)) as backend:
-        yield backend
 
 
 @contextlib.contextmanager

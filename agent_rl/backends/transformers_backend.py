@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_rl.backends.base import ChatPrompt, Generation, SamplingParams
+from agent_rl.backends.tokens import chat_text, encode_texts, processor_inputs
 from agent_rl.errors import UserError
 from agent_rl.models.loading import LoadedModel, load_model
 
@@ -117,7 +118,7 @@ class TransformersBackend:
         else:
             self._check(prompt)
             text = self._chat_text(prompt)
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(encode_texts([text], self.tokenizer)[0])
 
     def _generate(
         self, texts: list[str], prompts: list[ChatPrompt] | None, params: SamplingParams
@@ -129,7 +130,7 @@ class TransformersBackend:
             return []
         # Text: tokenise once here; chats for a VLM: the processor tokenises per micro-batch (expanding images).
         use_processor = self.processor is not None and prompts is not None
-        token_ids = None if use_processor else self.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        token_ids = None if use_processor else encode_texts(texts, self.tokenizer)
         lengths = [len(ids) for ids in token_ids] if token_ids else [len(text) for text in texts]
         order = sorted(range(len(texts)), key=lengths.__getitem__)  # similar lengths share a micro-batch
         results: list[Generation | None] = [None] * len(texts)
@@ -161,11 +162,7 @@ class TransformersBackend:
         return [device] if device.type == "cuda" else []
 
     def _chat_text(self, prompt: ChatPrompt) -> str:
-        messages = prompt.messages
-        if self.processor is None:  # text models' templates often expect plain-string content
-            messages = [{**m, "content": plain_text(m["content"])} for m in messages]
-        templater = self.processor or self.tokenizer
-        return templater.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return chat_text(prompt.messages, self.tokenizer, self.processor)
 
     def _pad_id(self) -> int:
         pad = self.tokenizer.pad_token_id
@@ -175,19 +172,12 @@ class TransformersBackend:
         if prompt.images and self.processor is None:
             raise UserError(
                 f"model {self.revision!r} is text-only but the prompt has images: use a vision model "
-                "(e.g. `agent-rl tiny-model --vision`) or the text modality"
+                "(e.g. `agent-rl model tiny --vision`) or the text modality"
             )
 
     def _processor_inputs(self, prompts: list[ChatPrompt], texts: list[str]) -> dict[str, Any]:
-        images = [image for prompt in prompts for image in _open_images(prompt.images)]
-        return self.processor(
-            text=texts,
-            images=images or None,
-            add_special_tokens=False,
-            padding=True,
-            padding_side="left",
-            return_tensors="pt",
-        )
+        images = [image for prompt in prompts for image in prompt.images]
+        return processor_inputs(self.processor, texts, images, padding=True, padding_side="left")
 
     def _generate_batch(self, inputs: dict[str, Any], params: SamplingParams) -> list[Generation]:
         """Generate for one left-padded micro-batch of model inputs."""
@@ -263,17 +253,3 @@ def _left_pad(rows: list[list[int]], pad_id: int) -> dict[str, Any]:
         input_ids[i, width - len(row) :] = torch.tensor(row, dtype=torch.long)
         attention_mask[i, width - len(row) :] = 1
     return {"input_ids": input_ids, "attention_mask": attention_mask}
-
-
-def plain_text(content: Any) -> Any:
-    """Join a list of text parts into one string; leave anything else as it is."""
-    if isinstance(content, list) and all(part.get("type") == "text" for part in content):
-        return "".join(part["text"] for part in content)
-    return content
-
-
-def _open_images(images: list[Any]) -> list[Any]:
-    """PIL images as they are; stored file paths opened as RGB."""
-    from PIL import Image
-
-    return [Image.open(image).convert("RGB") if isinstance(image, (str, Path)) else image for image in images]

@@ -13,6 +13,7 @@ import pkgutil
 import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from agent_rl.errors import UserError
@@ -24,11 +25,13 @@ def available() -> list[str]:
     )
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    parser = add("bench", None, "run a benchmark and write its JSON")
     parser.add_argument("name", help=f"benchmark to run: {', '.join(available())}")
     parser.add_argument(
-        "options", nargs=argparse.REMAINDER, help="--out FILE, --quick, and the benchmark's own options"
+        "options", nargs=argparse.REMAINDER, help="--out DIR, --quick, and the benchmark's own options"
     )
+    parser.set_defaults(main=main)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -36,7 +39,7 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"unknown benchmark {args.name!r}; choose one of: {', '.join(available())}")
     module = importlib.import_module(f"agent_rl.bench.{args.name.replace('-', '_')}")
     parser = argparse.ArgumentParser(prog=f"agent-rl bench {args.name}", description=module.__doc__)
-    parser.add_argument("--out", type=Path, default=None, help="JSON file (default runs/bench/NAME.json)")
+    parser.add_argument("--out", type=Path, default=Path("runs/bench"), help="folder for NAME.json")
     parser.add_argument("--quick", action="store_true", help="a smaller, faster run (used by tests)")
     if hasattr(module, "add_arguments"):
         module.add_arguments(parser)
@@ -49,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
         "seconds": round(time.time() - started, 2),
         **result,
     }
-    out = args.out or Path("runs/bench") / f"{args.name}.json"
+    out = args.out / f"{args.name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

@@ -29,10 +29,10 @@ def _our_steps(
     model: str, env: EnvOptions, args, steps: int, out_dir: Path, epochs: int = 1, seed: int = 0
 ) -> list[dict[str, float]]:
     from agent_rl.backends.transformers_backend import TransformersBackend
-    from agent_rl.train import rl
+    from agent_rl.train import gp_rl, rl
     from agent_rl.train.episodes import deal_hands
 
-    config = rl.Config(
+    config = rl.RLConfig(
         env=env,
         hands_per_iter=args.hands,
         group_size=args.group,
@@ -49,8 +49,8 @@ def _our_steps(
     out = []
     for step in range(steps + 1):  # the first is a warm-up
         hands = deal_hands(env, args.hands, seed=SEEDS["bench"] + step * args.hands)
-        metrics = rl.rl_iteration(
-            trainer, backend, hands, rl.sampling(config, step), rng, out_dir / f"step-{step}"
+        metrics = gp_rl.rl_iteration(
+            trainer, backend, hands, gp_rl.sampling(config, step), rng, out_dir / f"step-{step}"
         )
         metrics["seconds"] = metrics["rollout_s"] + metrics["logprob_s"] + metrics["update_s"]
         if step:
@@ -72,7 +72,7 @@ def _trl_steps(model: str, env: EnvOptions, args, steps: int, out_dir: str) -> l
         def on_train_end(self, args, state, control, **kwargs):
             stamps.append(time.perf_counter())
 
-    config = grpo_trl.Config(
+    config = grpo_trl.GRPOSettings(
         env=env,
         hands=(steps + 1) * args.hands,
         steps=steps + 1,

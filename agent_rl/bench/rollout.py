@@ -87,8 +87,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from agent_rl.backends.base import SamplingParams
     from agent_rl.backends.transformers_backend import TransformersBackend
-    from agent_rl.evaluate import EvalSettings, episode_specs
     from agent_rl.models.tiny import build_tiny_text_model
+    from agent_rl.rollout.gp_eval import EvalSettings, episode_specs
     from agent_rl.rollout.runner import run_rollouts
 
     quick = bool(getattr(args, "quick", False))

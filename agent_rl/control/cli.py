@@ -1,6 +1,6 @@
-"""`agent-rl control ...`: continuous-control utilities (training itself runs through recipes).
+"""`agent-rl data generate`: OGBench-format datasets from the ogbench oracles (training runs through recipes).
 
-    agent-rl control gen-data --env cube-single-play-v0 --episodes 1000 --out data/ogbench
+    agent-rl data generate --env cube-single-play-v0 --episodes 1000 --out data/ogbench
 
 Interrupt with Ctrl-C and rerun the same command to resume from the last finished chunk.
 """
@@ -8,13 +8,12 @@ Interrupt with Ctrl-C and rerun the same command to resume from the last finishe
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
-from envs.control.generate import GenConfig, generate
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", required=True)
-    gen = sub.add_parser("gen-data", help="generate an OGBench-format dataset with the ogbench oracles")
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    gen = add("data", "generate", "generate an OGBench-format dataset with the ogbench oracles")
+    gen.set_defaults(main=main)
     gen.add_argument("--env", default="cube-single-play-v0", help="dataset name, e.g. cube-single-play-v0")
     gen.add_argument("--episodes", type=int, default=1000, help="training episodes (validation adds 10%%)")
     gen.add_argument("--out", required=True, help="output folder for NAME.npz and NAME-val.npz")
@@ -25,15 +24,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.action == "gen-data":
-        cfg = GenConfig(
-            dataset=args.env,
-            episodes=args.episodes,
-            episode_steps=args.episode_steps,
-            noise_style=args.noise_style,
-            chunk_episodes=args.chunk_episodes,
-            seed=args.seed,
-        )
-        train, val = generate(cfg, args.out)
-        print(f"wrote {train} and {val}")
+    from envs.control.generate import GenConfig, generate
+
+    cfg = GenConfig(
+        dataset=args.env,
+        episodes=args.episodes,
+        episode_steps=args.episode_steps,
+        noise_style=args.noise_style,
+        chunk_episodes=args.chunk_episodes,
+        seed=args.seed,
+    )
+    train, val = generate(cfg, args.out)
+    print(f"wrote {train} and {val}")
     return 0

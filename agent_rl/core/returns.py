@@ -42,22 +42,6 @@ def gae(
     return advantages, advantages + np.asarray(values, dtype=np.float64)
 
 
-def n_step_returns(
-    rewards: Sequence[float], values: Sequence[float], n: int, gamma: float = 0.99, bootstrap: float = 0.0
-) -> np.ndarray:
-    """G_t = sum_{k<n} gamma^k r_{t+k} + gamma^n V_{t+n}; past the end the episode is over (`bootstrap`)."""
-    if n < 1:
-        raise ValueError("n must be at least 1")
-    T = len(rewards)
-    extended = list(values) + [bootstrap]
-    out = np.zeros(T, dtype=np.float64)
-    for t in range(T):
-        horizon = min(n, T - t)
-        total = sum(gamma**k * rewards[t + k] for k in range(horizon))
-        out[t] = total + gamma**horizon * extended[t + horizon]
-    return out
-
-
 def group_normalized_advantages(
     group_rewards: Sequence[Sequence[float]], gamma: float = 1.0, eps: float = 1e-6
 ) -> list[np.ndarray]:

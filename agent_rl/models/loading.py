@@ -16,7 +16,7 @@ class LoadedModel(NamedTuple):
 
 def _not_found(path_or_id: str, err: Exception) -> UserError:
     return UserError(
-        f"model {path_or_id!r} not found: pass a local folder made by `agent-rl tiny-model --out DIR` "
+        f"model {path_or_id!r} not found: pass a local folder made by `agent-rl model tiny --out DIR` "
         f"or a Hugging Face model id that is cached or reachable ({type(err).__name__}: {str(err).splitlines()[0]})"
     )
 
@@ -57,7 +57,7 @@ def load_model(
     if local.exists():
         if not (local / "config.json").is_file():
             raise UserError(
-                f"{local} has no config.json: pass a folder made by `agent-rl tiny-model --out DIR`"
+                f"{local} has no config.json: pass a folder made by `agent-rl model tiny --out DIR`"
             )
         name = str(local)
     try:

@@ -1,4 +1,4 @@
-"""`agent-rl tiny-model`: a tiny Llama (or LLaVA-style VLM) with a tokenizer trained here, saved for `from_pretrained`.
+"""`agent-rl model tiny`: a tiny Llama (or LLaVA-style VLM) with a tokenizer trained here, saved for `from_pretrained`.
 
 There is no model hub on our machines, so tests, demos and benchmarks run on these. They load through the same
 `from_pretrained` code path as a real model; only their size differs.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from agent_rl.errors import UserError
@@ -183,7 +183,9 @@ def build_tiny_vlm(
     return out
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    parser = add("model", "tiny", "build a tiny local text model or VLM")
+    parser.set_defaults(main=main)
     parser.add_argument("--out", type=Path, required=True, help="folder to write the model and tokenizer to")
     parser.add_argument("--vision", action="store_true", help="build a tiny VLM (LLaVA layout) instead")
     parser.add_argument("--seed", type=int, default=0)

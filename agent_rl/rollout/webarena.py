@@ -23,9 +23,9 @@ import gymnasium as gym
 from agent_rl.backends.base import SamplingParams
 from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
+from agent_rl.rollout.evidence import JudgeEvidence
 from agent_rl.rollout.runner import Agent, EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
-from agent_rl.rollout.web_stage import JudgeEvidence
 from envs.web.browser import BrowserHost, shared_host
 from envs.web.env import WebEnv, WebEnvConfig
 from evaluator.webarena.evaluators import rescore

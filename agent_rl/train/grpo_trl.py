@@ -1,4 +1,4 @@
-"""The `grpo_trl` stage: TRL's stock GRPOTrainer on single-turn GeneralPoints, the env as reward function.
+"""TRL's stock GRPOTrainer on single-turn GeneralPoints, the env as reward function.
 
 For comparison with our `rl` stage (multi-turn, turn-level credit). One attempt per hand: the completion is
 graded by a fresh env dealt the row's hand, and its reward is the env's first-step reward.
@@ -10,11 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_rl.train.sft import CheckpointLog, count_parameters
 from envs.generalpoints import SEEDS, EnvOptions
 
 
-class Config(BaseModel):
+class GRPOSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     env: EnvOptions = EnvOptions(max_attempts=1)
@@ -65,7 +64,7 @@ def env_reward(env: EnvOptions):
     return reward
 
 
-def grpo_args(config: Config, out_dir: str, seed: int, **overrides: Any):
+def grpo_args(config: GRPOSettings, out_dir: str, seed: int, **overrides: Any):
     import torch
     from trl import GRPOConfig
 
@@ -95,7 +94,9 @@ def grpo_args(config: Config, out_dir: str, seed: int, **overrides: Any):
     return GRPOConfig(**{**settings, **overrides})
 
 
-def build_trainer(model_path: str, config: Config, out_dir: str, seed: int, callbacks=None, **overrides: Any):
+def build_trainer(
+    model_path: str, config: GRPOSettings, out_dir: str, seed: int, callbacks=None, **overrides: Any
+):
     from trl import GRPOTrainer
 
     from agent_rl.models.loading import load_model
@@ -110,41 +111,3 @@ def build_trainer(model_path: str, config: Config, out_dir: str, seed: int, call
         callbacks=callbacks,
     )
     return trainer, loaded
-
-
-def run(config: Config, ctx) -> dict[str, str]:
-    """Input: `model`. Outputs: `checkpoint` (final) and `checkpoints` (log with compute, as in `rl`)."""
-    from transformers import TrainerCallback
-
-    init = ctx.resolve("model")
-
-    class Log(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if state.is_world_process_zero and logs:
-                ctx.logger.log(
-                    {
-                        "step": state.global_step,
-                        **{k: v for k, v in logs.items() if isinstance(v, (int, float))},
-                    }
-                )
-
-    trainer, loaded = build_trainer(init, config, str(ctx.stage_dir), ctx.seed, callbacks=[Log()])
-    last = None
-    if ctx.resume:
-        from transformers.trainer_utils import get_last_checkpoint
-
-        last = get_last_checkpoint(str(ctx.stage_dir))
-    trainer.train(resume_from_checkpoint=last)
-    final = ctx.stage_dir / "final"
-    trainer.save_model(str(final))
-    (loaded.processor or loaded.tokenizer).save_pretrained(final)
-    n = count_parameters(loaded.model)
-    tokens = float(trainer.state.num_input_tokens_seen or 0)
-    log = CheckpointLog(ctx.stage_dir / "checkpoints.json", init=init, parameters=n)
-    log.add(
-        trainer.state.global_step,
-        ctx.rel(final),
-        tokens,
-        6.0 * n * tokens + 2.0 * n * config.compute_lambda * tokens,
-    )
-    return {"checkpoint": ctx.rel(final), "checkpoints": ctx.rel(ctx.stage_dir / "checkpoints.json")}

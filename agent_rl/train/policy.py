@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from agent_rl.backends.transformers_backend import plain_text
+from agent_rl.backends.tokens import prompt_token_ids, response_token_ids
 from agent_rl.core.policy_gradient import token_logprobs
 from agent_rl.core.types import Episode
 
@@ -108,14 +108,14 @@ def forward_logprobs(
     return logprobs, prompt_values
 
 
-def fill_token_ids(episodes: list[Episode], tokenizer) -> None:
-    """Tokenise text turns that came without token ids (e.g. from an HTTP server or a human demo)."""
+def fill_token_ids(episodes: list[Episode], tokenizer: Any, processor: Any = None) -> None:
+    """Tokenise turns that came without token ids (e.g. from an HTTP server or a human demo) through the
+    backend's own tokenisation path (`agent_rl.backends.tokens`). Turns with sampled ids keep them."""
     for episode in episodes:
         for turn in episode.turns:
-            if turn.response_token_ids or turn.images:  # VLM turns need the backend's own ids
+            if turn.response_token_ids:
                 continue
-            messages = [{**m, "content": plain_text(m["content"])} for m in turn.messages]
-            text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-            turn.prompt_token_ids = tokenizer(text, add_special_tokens=False).input_ids
-            response = tokenizer(turn.response, add_special_tokens=False).input_ids
-            turn.response_token_ids = response + [tokenizer.eos_token_id]
+            if turn.images and processor is None:
+                continue  # a text model cannot train on an image turn
+            turn.prompt_token_ids = prompt_token_ids(turn.messages, turn.images, tokenizer, processor)
+            turn.response_token_ids = response_token_ids(turn.response, tokenizer)

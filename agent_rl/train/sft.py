@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_rl.train.gp_data import DataConfig, build_sft_dataset, load_sft_dataset
+from agent_rl.train.gp_data import DataConfig, build_sft_dataset
+from agent_rl.train.learner import CheckpointLog, count_parameters, deepspeed_setting, latest_checkpoint
 
 log = logging.getLogger("agent_rl.train.sft")
 
@@ -30,7 +31,7 @@ class LoraOptions(BaseModel):
     target_modules: str | list[str] = "all-linear"
 
 
-class Config(BaseModel):
+class SFTConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     data: DataConfig = DataConfig()
@@ -49,28 +50,6 @@ class Config(BaseModel):
     gradient_checkpointing: bool = False
 
 
-def zero_config(stage: int = 2) -> dict[str, Any]:
-    """A ZeRO config that lets the HF Trainer fill batch sizes and optimiser settings ("auto")."""
-    return {
-        "zero_optimization": {"stage": stage},
-        "train_micro_batch_size_per_gpu": "auto",
-        "gradient_accumulation_steps": "auto",
-        "gradient_clipping": "auto",
-        "bf16": {"enabled": "auto"},
-        "fp16": {"enabled": "auto"},
-    }
-
-
-def _deepspeed_setting(value: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
-    if isinstance(value, str) and value.startswith("zero"):  # "zero2" / "zero3" presets
-        return zero_config(int(value.removeprefix("zero")))
-    return value
-
-
-def count_parameters(model: Any) -> int:
-    return int(sum(p.numel() for p in model.parameters()))
-
-
 def mean_tokens_per_row(dataset: Any, tokenizer: Any, sample: int = 64) -> float:
     """Average prompt+completion length in tokens (image tokens excluded), used for compute accounting."""
     rows = dataset.select(range(min(sample, len(dataset))))
@@ -81,25 +60,8 @@ def mean_tokens_per_row(dataset: Any, tokenizer: Any, sample: int = 64) -> float
     return sum(lengths) / max(1, len(lengths))
 
 
-class CheckpointLog:
-    """`checkpoints.json`: each saved checkpoint with its step, tokens trained on and compute (FLOPs)."""
-
-    def __init__(self, path: Path, init: str, parameters: int) -> None:
-        self.path = path
-        self.data = (
-            json.loads(path.read_text()) if path.exists() else {"init": init, "parameters": parameters}
-        )
-        self.data.setdefault("checkpoints", [])
-
-    def add(self, step: int, path: str, tokens: float, flops: float, **extra: Any) -> None:
-        entries = [c for c in self.data["checkpoints"] if c["step"] != step]
-        entries.append({"step": step, "path": path, "tokens": tokens, "flops": flops, **extra})
-        self.data["checkpoints"] = sorted(entries, key=lambda c: c["step"])
-        self.path.write_text(json.dumps(self.data, indent=2))
-
-
 def _callbacks(
-    config: Config,
+    config: SFTConfig,
     out_dir: Path,
     ckpt_log: CheckpointLog,
     run_dir: Path,
@@ -141,7 +103,7 @@ def _callbacks(
 def train_sft(
     model_path: str,
     dataset: Any,
-    config: Config,
+    config: SFTConfig,
     out_dir: Path,
     run_dir: Path,
     logger: Any,
@@ -149,7 +111,8 @@ def train_sft(
     resume: bool = False,
 ) -> tuple[Path, CheckpointLog]:
     """Train; return the final checkpoint folder (a plain model) and the checkpoint log."""
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig as TRLSFTConfig
+    from trl import SFTTrainer
 
     from agent_rl.models.loading import load_model
 
@@ -165,7 +128,7 @@ def train_sft(
     )
     ckpt_log = CheckpointLog(out_dir / "checkpoints.json", init=str(model_path), parameters=n_params)
     on_gpu = torch.cuda.is_available()
-    args = SFTConfig(
+    args = TRLSFTConfig(
         output_dir=str(out_dir),
         num_train_epochs=config.epochs,
         max_steps=config.max_steps,
@@ -182,7 +145,7 @@ def train_sft(
         seed=seed,
         use_cpu=not on_gpu,
         bf16=on_gpu,
-        deepspeed=_deepspeed_setting(config.deepspeed),
+        deepspeed=deepspeed_setting(config.deepspeed),
         gradient_checkpointing=config.gradient_checkpointing,
         completion_only_loss=True,
         dataloader_num_workers=0,
@@ -210,7 +173,7 @@ def train_sft(
             config, out_dir, ckpt_log, run_dir, tokens_per_step, n_params, processing_class, logger
         ),
     )
-    last = _last_checkpoint(out_dir) if resume else None
+    last = latest_checkpoint(out_dir) if resume else None
     if last is not None:
         log.info("resuming SFT from %s", last)
     trainer.train(resume_from_checkpoint=str(last) if last else None)
@@ -232,32 +195,6 @@ def train_sft(
     return final, ckpt_log
 
 
-def _last_checkpoint(out_dir: Path) -> Path | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    return Path(found) if out_dir.is_dir() and (found := get_last_checkpoint(str(out_dir))) else None
-
-
-def run(config: Config, ctx) -> dict[str, str]:
-    """Inputs: `model` (a model folder or id); optional `dataset` (a saved SFT dataset). Outputs: `checkpoint`
-    (final model), `checkpoints` (the checkpoint log) and `dataset`."""
-    if "dataset" in ctx.artifacts:
-        dataset_dir = ctx.path("dataset")
-        dataset = load_sft_dataset(dataset_dir)
-    else:
-        dataset_dir = ctx.stage_dir / "dataset"
-        dataset = build_sft_dataset(config.data, dataset_dir)
-    model_path = ctx.resolve("model")
-    final, _ = train_sft(
-        model_path, dataset, config, ctx.stage_dir, ctx.run_dir, ctx.logger, ctx.seed, ctx.resume
-    )
-    return {
-        "checkpoint": ctx.rel(final),
-        "checkpoints": ctx.rel(ctx.stage_dir / "checkpoints.json"),
-        "dataset": ctx.rel(dataset_dir),
-    }
-
-
 def main(argv: list[str] | None = None) -> None:
     """Launch SFT outside a recipe, e.g. on several processes:
     `torchrun --nproc_per_node 2 -m agent_rl.train.sft --model DIR --out DIR --deepspeed zero2`."""
@@ -273,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--deepspeed", default=None, help="zero2, zero3 or a DeepSpeed JSON file")
     args = parser.parse_args(argv)
-    config = Config.model_validate({**json.loads(args.config), "deepspeed": args.deepspeed})
+    config = SFTConfig.model_validate({**json.loads(args.config), "deepspeed": args.deepspeed})
     args.out.mkdir(parents=True, exist_ok=True)
     dataset = build_sft_dataset(config.data, args.out / "dataset")
     train_sft(args.model, dataset, config, args.out, args.out, MetricsLogger(args.out))

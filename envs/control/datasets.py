@@ -26,7 +26,7 @@ def _read(path: Path, with_info: bool) -> dict[str, np.ndarray]:
 
     if not path.exists():
         raise UserError(
-            f"dataset file {path} not found; generate it with `agent-rl control gen-data --env NAME --out DIR` "
+            f"dataset file {path} not found; generate it with `agent-rl data generate --env NAME --out DIR` "
             "or place the official NAME.npz and NAME-val.npz there"
         )
     try:

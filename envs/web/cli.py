@@ -3,8 +3,7 @@
     agent-rl eval miniwob --tasks standard --model random --out runs/miniwob-random
     agent-rl eval miniwob --tasks click-button,enter-text --model /tmp/tiny --episodes 3 --out DIR
 
-`register(subparsers)` adds the `miniwob` noun to the `eval` verb's subparsers (agent_rl/cli.py wires it in);
-until then `python -m envs.web.cli eval miniwob ...` runs it. The run folder holds `episodes.jsonl` (the
+The run folder holds `episodes.jsonl` (the
 store: a rerun finishes what an interrupted one left), `summary.json` and `report.md` (success per task).
 """
 
@@ -13,8 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def register(subparsers: Any) -> None:
-    """Add `miniwob` to the `eval` verb's subparsers."""
-    parser = subparsers.add_parser("miniwob", help="evaluate an agent on MiniWoB++ task pages")
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    parser = add("eval", "miniwob", "evaluate an agent on MiniWoB++ task pages")
     add_arguments(parser)
-    parser.set_defaults(func=main)
+    parser.set_defaults(main=main)
 
 
 def _agent(args: argparse.Namespace) -> Any:
@@ -186,21 +184,3 @@ def main(args: argparse.Namespace) -> int:
     (args.out / "report.md").write_text(markdown(summary, args.model))
     print(markdown(summary, args.model))
     return 0
-
-
-def _standalone(argv: list[str] | None = None) -> int:
-    """`python -m envs.web.cli eval miniwob ...`, until the top-level CLI wires `register` in."""
-    parser = argparse.ArgumentParser(prog="agent-rl")
-    verbs = parser.add_subparsers(dest="verb", required=True)
-    nouns = verbs.add_parser("eval").add_subparsers(dest="noun", required=True)
-    register(nouns)
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(_standalone())

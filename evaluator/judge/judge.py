@@ -88,7 +88,7 @@ class Judge:
 
 
 def evidence_of(episode: Episode) -> dict[str, Any]:
-    """What a web episode recorded for the judge (see `agent_rl.rollout.web_stage.JudgeEvidence`)."""
+    """What a web episode recorded for the judge (see `agent_rl.rollout.evidence.JudgeEvidence`)."""
     last = episode.turns[-1].info if episode.turns else {}
     return last.get("evidence") or {}
 

@@ -1,8 +1,9 @@
-"""`agent-rl webarena`: validate WebArena task configs, and evaluate an agent on them.
+"""`agent-rl validate|eval|score webarena`: check WebArena task configs, evaluate an agent on them, rescore.
 
-    agent-rl webarena validate test.raw.json
-    agent-rl webarena eval --tasks test.raw.json --sites-from-env --agent MODEL --out runs/wa
-    agent-rl webarena eval --bundled --agent oracle --out runs/wa-bundled --parallel 4
+    agent-rl validate webarena --tasks test.raw.json
+    agent-rl eval webarena --tasks test.raw.json --sites-from-env --model MODEL --out runs/wa
+    agent-rl eval webarena --bundled --model oracle --out runs/wa-bundled --parallel 4
+    agent-rl score webarena runs/wa
 
 `eval` runs the tasks through `agent_rl.rollout.run_rollouts` into the episode store (`episodes.jsonl` in
 --out, kept across reruns) and writes its views: results.jsonl (one row per task), summary.json (success by
@@ -18,10 +19,12 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from agent_rl.backends.options import add_backend_arguments, backend_spec
 from agent_rl.errors import UserError
 from envs.web.env import WebEnvConfig
 from evaluator.webarena import needs_judge
@@ -33,14 +36,19 @@ from evaluator.webarena.report import summarise, write_html
 SITE_FLAGS = ("shopping", "shopping_admin", "reddit", "gitlab", "wikipedia", "map", "homepage")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", required=True)
-    validate = sub.add_parser(
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    validate = add(
         "validate",
-        help="count tasks by site and eval type; say per task whether it can be scored and why not",
+        "webarena",
+        "count tasks by site and eval type; say per task whether it can be scored and why not",
     )
+    validate.set_defaults(main=validate_tasks)
     validate.add_argument(
-        "file", type=Path, nargs="?", help="task config JSON (a list of tasks, one task, or a folder)"
+        "--tasks",
+        dest="file",
+        type=Path,
+        default=None,
+        help="task config JSON (a list of tasks, one task, or a folder)",
     )
     validate.add_argument(
         "--dataset", choices=tuple(FILES), default=None, help="a task set webarena-verified ships"
@@ -52,13 +60,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _helpers_argument(validate)
     _site_arguments(validate)
 
-    score = sub.add_parser("score", help="rescore a finished run from what it recorded, without the sites")
+    score = add("score", "webarena", "rescore a finished run from what it recorded, without the sites")
+    score.set_defaults(main=score_run)
     score.add_argument("run_dir", type=Path, help="the --out folder of a finished eval")
     score.add_argument("--judge-model", default=None, help="model for fuzzy_match / N/A judgements")
-    score.add_argument("--backend", default="transformers", help="backend type of the judge")
-    score.add_argument("--base-url", default=None, help="OpenAI-compatible server URL, with --backend openai")
+    add_backend_arguments(score)  # of the judge
 
-    ev = sub.add_parser("eval", help="run an agent on tasks and score it with the WebArena evaluators")
+    ev = add("eval", "webarena", "run an agent on tasks and score it with the WebArena evaluators")
+    ev.set_defaults(main=evaluate)
     source = ev.add_mutually_exclusive_group(required=True)
     source.add_argument("--tasks", type=Path, help="task config JSON with __SITE__ placeholders")
     source.add_argument("--bundled", action="store_true", help="start the bundled sites and run their tasks")
@@ -70,24 +79,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _site_arguments(ev)
     _helpers_argument(ev)
     ev.add_argument(
-        "--agent",
+        "--model",
         required=True,
         help="'oracle' (scripted solutions), 'wrong' (their deliberately wrong variants) or a model path / hub id",
     )
-    ev.add_argument(
-        "--backend", default="transformers", help="backend type for a model agent (transformers, openai)"
-    )
-    ev.add_argument(
-        "--base-url",
-        default=None,
-        help="OpenAI-compatible server URL, with --backend openai (agent and judge)",
-    )
+    add_backend_arguments(ev)  # for the model agent and the judge
     ev.add_argument(
         "--judge-model",
-        "--judge",
         dest="judge",
         default=None,
-        help="model for fuzzy_match / N/A judgements (same backend type)",
+        help="model for fuzzy_match / N/A judgements (same backend)",
     )
     ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
     ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
@@ -141,15 +142,7 @@ def _site_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{name.replace('_', '-')}", metavar="URL", help=f"URL of the {name} site")
 
 
-def main(args: argparse.Namespace) -> int:
-    if args.action == "validate":
-        return validate(args)
-    if args.action == "score":
-        return score(args)
-    return evaluate(args)
-
-
-def score(args: argparse.Namespace) -> int:
+def score_run(args: argparse.Namespace) -> int:
     from agent_rl.backends import closing
     from agent_rl.rollout.webarena import rescore_run
 
@@ -167,12 +160,12 @@ def score(args: argparse.Namespace) -> int:
     return 0
 
 
-def validate(args: argparse.Namespace) -> int:
+def validate_tasks(args: argparse.Namespace) -> int:
     from envs.web.tasks import site_urls
     from evaluator.webarena.validate import check_tasks
 
     if (args.file is None) == (args.dataset is None):
-        raise UserError("give a task config FILE or --dataset NAME")
+        raise UserError("give --tasks FILE or --dataset NAME")
     if args.dataset in ("verified", "verified-hard"):
         return _validate_verified(args)
     source = args.file if args.file is not None else dataset_file(args.dataset)
@@ -254,10 +247,7 @@ def check_reachable(urls: dict[str, str], needed: set[str], timeout: float = 10.
 def _backend(args: argparse.Namespace, model: str) -> Any:
     from agent_rl.backends import make_backend
 
-    spec = {"type": args.backend, "model": model}
-    if args.base_url:
-        spec["base_url"] = args.base_url
-    return make_backend(spec)
+    return make_backend(backend_spec(args, model))
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -267,6 +257,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
     if args.parallel < 1:
         raise UserError("--parallel must be at least 1")
+    backend_spec(args, args.model)  # checks --backend / --base-url before any site starts
     wanted = None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()]
     with ExitStack() as stack:
         auth_dir = args.auth_dir
@@ -313,17 +304,17 @@ def evaluate(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
         backend, params, make_agent = None, None, None
-        if args.agent in ("oracle", "wrong"):
+        if args.model in ("oracle", "wrong"):
             from evaluator.webarena import scripted
 
-            scripted_agent = scripted.oracle_agent if args.agent == "oracle" else scripted.wrong_agent
+            scripted_agent = scripted.oracle_agent if args.model == "oracle" else scripted.wrong_agent
 
             def make_agent(task: Any) -> Any:
                 return scripted_agent(task, urls)
         else:
             from agent_rl.backends import SamplingParams
 
-            backend = stack.enter_context(closing(_backend(args, args.agent)))
+            backend = stack.enter_context(closing(_backend(args, args.model)))
             params = SamplingParams(max_new_tokens=args.max_new_tokens, temperature=0.0)
         if args.vision and args.no_screenshots:
             raise UserError("--vision needs screenshots; drop --no-screenshots")

@@ -5,7 +5,7 @@ import pytest
 from agent_rl.backends.transformers_backend import TransformersBackend
 from agent_rl.cli import main as cli_main
 from agent_rl.core.types import Episode, Turn
-from agent_rl.evaluate import EvalSettings, evaluate_generalpoints, summarise, wilson_interval
+from agent_rl.rollout.gp_eval import EvalSettings, evaluate_generalpoints, summarise, wilson_interval
 
 QUICK = ["--episodes", "4", "--max-attempts", "2", "--max-new-tokens", "8", "--no-progress"]
 
@@ -102,12 +102,14 @@ def test_vision_eval_reports_recognition_accuracy(tiny_vlm, tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--model", "/no/such/model"], "not found: pass a local folder made by `agent-rl tiny-model"),
+        (["--model", "/no/such/model"], "not found: pass a local folder made by `agent-rl model tiny"),
         (["--model", "x", "--variant", "nope"], "unknown variant 'nope'"),
         (["--model", "x", "--modality", "audio"], "unknown modality 'audio'"),
         (["--model", "x", "--variant", "visual_ood"], "use --modality vision"),
         (["--model", "x", "--episodes", "0"], "--episodes must be at least 1"),
         (["--model", "x", "--out", "FILE"], "--out is a folder"),
+        (["--model", "x", "--base-url", "http://127.0.0.1:1/v1"], "--base-url goes with --backend openai"),
+        (["--model", "x", "--backend", "openai"], "--backend openai needs --base-url"),
     ],
 )
 def test_bad_arguments_give_one_line_errors(extra, message, tmp_path, capsys):

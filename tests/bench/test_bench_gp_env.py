@@ -7,7 +7,7 @@ from agent_rl.cli import main
 
 def test_gp_env_bench_quick_writes_json(tmp_path):
     out = tmp_path / "gp-env.json"
-    assert main(["bench", "gp-env", "--quick", "--out", str(out)]) == 0
+    assert main(["bench", "gp-env", "--quick", "--out", str(tmp_path)]) == 0
     result = json.loads(out.read_text())
     assert result["benchmark"] == "gp-env" and result["quick"] is True
     for key in ("steps_per_s_text", "steps_per_s_vision", "naive_resolve_steps_per_s", "json_loads_per_s"):

@@ -7,7 +7,7 @@ from agent_rl.cli import main
 
 def test_judge_bench_quick_writes_served_and_in_process_rates(tmp_path):
     out = tmp_path / "judge.json"
-    assert main(["bench", "judge", "--quick", "--out", str(out)]) == 0
+    assert main(["bench", "judge", "--quick", "--out", str(tmp_path)]) == 0
     result = json.loads(out.read_text())
     assert result["verdicts"] == 16
     assert result["served_verdicts_per_s"] > 0 and result["in_process_verdicts_per_s"] > 0

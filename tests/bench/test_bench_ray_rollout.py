@@ -9,8 +9,8 @@ pytest.importorskip("ray", reason="Ray is the optional 'ray' extra")
 
 @pytest.mark.e2e
 def test_ray_rollout_bench_quick_reports_both_rates(tmp_path):
-    out = tmp_path / "ray.json"
-    assert main(["bench", "ray-rollout", "--quick", "--out", str(out)]) == 0
+    out = tmp_path / "ray-rollout.json"
+    assert main(["bench", "ray-rollout", "--quick", "--out", str(tmp_path)]) == 0
     result = json.loads(out.read_text())
     assert result["episodes"] == 16
     ratio = result["ray_episodes_per_min"] / result["local_episodes_per_min"]

@@ -14,7 +14,7 @@ def test_bench_rl_quick_reports_split_and_ratio(tmp_path):
         "rl",
         "--quick",
         "--out",
-        str(out),
+        str(tmp_path),
         "--hands",
         "2",
         "--group",

@@ -5,7 +5,7 @@ from agent_rl.cli import main as cli_main
 
 def test_rollout_bench_quick_reports_ratios_side_by_side(tmp_path):
     out = tmp_path / "rollout.json"
-    assert cli_main(["bench", "rollout", "--quick", "--out", str(out)]) == 0
+    assert cli_main(["bench", "rollout", "--quick", "--out", str(tmp_path)]) == 0
     result = json.loads(out.read_text())
     assert result["benchmark"] == "rollout" and result["quick"] is True
     counts = result["counts"]

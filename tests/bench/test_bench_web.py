@@ -11,7 +11,7 @@ pytestmark = pytest.mark.timeout(300)
 
 def test_bench_web_quick_reports_latency_and_throughput(tmp_path):
     out = tmp_path / "web.json"
-    assert main(["bench", "web", "--quick", "--out", str(out)]) == 0
+    assert main(["bench", "web", "--quick", "--out", str(tmp_path)]) == 0
     result = json.loads(out.read_text())
     full = result["latency_s"]["full_observation"]
     assert full["n"] >= 6 and 0 < full["median"] <= full["p95"]

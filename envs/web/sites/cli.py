@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from envs.web.sites.base import HARNESS_KEY_VAR, harness_key
 from envs.web.sites.launcher import SITE_CLASSES, start_sites
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", required=True)
-    serve = sub.add_parser("serve", help="serve the bundled sites on loopback until Ctrl-C")
+def register(add: Callable[..., argparse.ArgumentParser]) -> None:
+    serve = add("sites", "serve", "serve the bundled sites on loopback until Ctrl-C")
+    serve.set_defaults(main=main)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     serve.add_argument(
         "--port",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent_rl.control.compare import Config, run, table
 from agent_rl.errors import UserError
+from agent_rl.stages.control_compare import Config, run, table
 
 
 @dataclass

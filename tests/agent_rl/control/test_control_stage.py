@@ -9,8 +9,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from agent_rl.control.stage import Config, run
 from agent_rl.runlog import MetricsLogger
+from agent_rl.stages.control_train import Config, run
 
 TINY = {"actor_hidden": [16], "critic_hidden": [16], "batch_size": 16, "flow_steps": 2}
 

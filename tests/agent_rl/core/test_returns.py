@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from agent_rl.core.returns import discounted_returns, gae, group_normalized_advantages, n_step_returns
+from agent_rl.core.returns import discounted_returns, gae, group_normalized_advantages
 
 
 def test_discounted_returns_by_hand():
@@ -33,13 +33,6 @@ def test_gae_lambda_one_is_return_minus_value():
 def test_gae_rejects_mismatched_lengths():
     with pytest.raises(ValueError):
         gae([1.0, 2.0], [0.0])
-
-
-def test_n_step_by_hand():
-    rewards, values = [1.0, 2.0, 3.0], [10.0, 20.0, 30.0]
-    got = n_step_returns(rewards, values, n=2, gamma=0.5)
-    assert got == pytest.approx([1 + 0.5 * 2 + 0.25 * 30, 2 + 0.5 * 3, 3.0])
-    assert n_step_returns(rewards, values, n=10, gamma=0.5) == pytest.approx(discounted_returns(rewards, 0.5))
 
 
 def test_group_normalized_by_hand():

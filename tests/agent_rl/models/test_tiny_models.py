@@ -93,7 +93,7 @@ def test_vlm_images_change_its_output(tiny_vlm):
 
 @pytest.mark.parametrize("name", ["/no/such/folder", "nobody/no-such-model"])
 def test_unknown_model_is_a_user_error(name):
-    with pytest.raises(UserError, match="not found: pass a local folder made by `agent-rl tiny-model"):
+    with pytest.raises(UserError, match="not found: pass a local folder made by `agent-rl model tiny"):
         load_model(name)
 
 
@@ -104,7 +104,7 @@ def test_folder_without_config_is_a_user_error(tmp_path):
 
 def test_cli_builds_a_text_model_and_refuses_a_full_folder(tmp_path, capsys):
     out = tmp_path / "model"
-    assert cli_main(["tiny-model", "--out", str(out), "--hidden-size", "32", "--heads", "2"]) == 0
+    assert cli_main(["model", "tiny", "--out", str(out), "--hidden-size", "32", "--heads", "2"]) == 0
     assert AutoModelForCausalLM.from_pretrained(out).config.hidden_size == 32
-    assert cli_main(["tiny-model", "--out", str(out)]) == 2
+    assert cli_main(["model", "tiny", "--out", str(out)]) == 2
     assert "not empty" in capsys.readouterr().err

@@ -5,10 +5,9 @@ import json
 import pytest
 
 from agent_rl.errors import UserError
-from agent_rl.recipe import StageContext
-from agent_rl.report import compare
 from agent_rl.report.figures import final_table, html_page, markdown_table, plot_success_vs_compute
 from agent_rl.runlog import MetricsLogger
+from agent_rl.stages import StageContext, compare
 
 
 def point(flops, id_success, ood_success, recognition=0.5):
@@ -73,7 +72,7 @@ def test_compare_refuses_branches_from_different_inits(tmp_path):
         MetricsLogger(stage),
         0,
         False,
-        extra={"inputs": ["SFT", "RL"]},
+        inputs=("SFT", "RL"),
     )
     with pytest.raises(UserError, match="different checkpoints"):
         compare.run(compare.Config(), ctx)

@@ -12,9 +12,8 @@ import pytest
 
 from agent_rl.backends.base import SamplingParams
 from agent_rl.backends.transformers_backend import TransformersBackend
-from agent_rl.recipe import StageContext
 from agent_rl.runlog import MetricsLogger
-from agent_rl.train import rl, sft
+from agent_rl.stages import StageContext, rl, sft
 from agent_rl.train.episodes import deal_hands, play
 from agent_rl.train.gp_data import DataConfig, EnvOptions
 

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from agent_rl.recipe import StageContext
 from agent_rl.runlog import MetricsLogger
-from agent_rl.train import rl, sft
+from agent_rl.stages import StageContext, rl, sft
 from agent_rl.train.gp_data import load_sft_dataset
 
 pytestmark = pytest.mark.e2e

@@ -10,12 +10,11 @@ from agent_rl.backends.base import SamplingParams
 from agent_rl.core.types import Episode, Turn
 from agent_rl.models.loading import load_model
 from agent_rl.models.tiny import build_tiny_text_model
-from agent_rl.recipe import StageContext
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.runlog import MetricsLogger
-from agent_rl.train import filtered_bc, rl
-from agent_rl.train.filtered_bc import Config, select_shortest_successes, update_replay
+from agent_rl.stages import StageContext, filtered_bc, rl
+from agent_rl.train.filtered_bc import select_shortest_successes, update_replay
 from agent_rl.train.policy import PolicyWithValue, collate, fill_token_ids, forward_logprobs
 from agent_rl.train.rl import encode_turns
 from envs.generalpoints import GeneralPointsEnv, format_answer, solve
@@ -121,7 +120,7 @@ def test_filtered_bc_stage_raises_the_likelihood_of_successful_turns(tiny, tmp_p
         resume=False,
     )
     before = mean_response_logprob(tiny, store.read())
-    out = filtered_bc.run(Config(epochs=3, batch_size=4, lr=3e-3), ctx)
+    out = filtered_bc.run(filtered_bc.Config(epochs=3, batch_size=4, lr=3e-3), ctx)
     after = mean_response_logprob(run_dir / out["checkpoint"], store.read())
     assert after > before + 0.5
     assert len(EpisodeStore(run_dir / out["replay"]).read()) == 12
@@ -142,7 +141,7 @@ def test_filtered_bc_without_successes_passes_the_model_on(tiny, tmp_path):
         0,
         False,
     )
-    out = filtered_bc.run(Config(), ctx)
+    out = filtered_bc.run(filtered_bc.Config(), ctx)
     assert Path(out["checkpoint"]) == Path(tiny)
 
 

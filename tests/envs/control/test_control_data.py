@@ -63,7 +63,7 @@ def test_loader_matches_ogbench_and_relabels_single_task_rewards(generated):
 def test_loader_without_task_has_no_rewards_and_bad_paths_are_user_errors(generated, tmp_path):
     train, _ = load_datasets("cube-single-play-v0", generated[0])
     assert "rewards" not in train and "qpos" not in train
-    with pytest.raises(UserError, match="gen-data"):
+    with pytest.raises(UserError, match="data generate"):
         load_datasets("cube-single-play-v0", tmp_path / "missing.npz")
     with pytest.raises(UserError, match="not an OGBench dataset name"):
         DatasetName.parse("cube_single")
@@ -109,8 +109,8 @@ def test_gen_data_command_writes_both_splits(tmp_path, capsys):
 
     code = main(
         [
-            "control",
-            "gen-data",
+            "data",
+            "generate",
             "--env",
             "puzzle-3x3-noisy-v0",
             "--episodes",
@@ -125,7 +125,7 @@ def test_gen_data_command_writes_both_splits(tmp_path, capsys):
     train = np.load(tmp_path / "puzzle-3x3-noisy-v0.npz")
     assert train["observations"].shape[0] == 50 and train["button_states"].dtype == np.int64
     assert np.load(tmp_path / "puzzle-3x3-noisy-v0-val.npz")["observations"].shape[0] == 5
-    assert main(["control", "gen-data", "--env", "nope", "--episodes", "10", "--out", str(tmp_path)]) == 2
+    assert main(["data", "generate", "--env", "nope", "--episodes", "10", "--out", str(tmp_path)]) == 2
 
 
 def test_a_rerun_with_another_seed_is_refused_naming_the_field(generated):

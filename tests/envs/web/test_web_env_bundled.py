@@ -44,8 +44,8 @@ def test_every_oracle_scores_one_and_every_wrong_answer_zero(sites, bundled_auth
     tasks = load_bundled_tasks(sites.env_vars())
     out = tmp_path / "oracle"
     args = [
-        "webarena",
         "eval",
+        "webarena",
         "--tasks",
         str(BUNDLED_TASKS),
         *_url_flags(sites),
@@ -54,7 +54,7 @@ def test_every_oracle_scores_one_and_every_wrong_answer_zero(sites, bundled_auth
         "--helpers",
         "bundled",
     ]
-    assert main([*args, "--agent", "oracle", "--out", str(out), "--parallel", "4", "--no-screenshots"]) == 0
+    assert main([*args, "--model", "oracle", "--out", str(out), "--parallel", "4", "--no-screenshots"]) == 0
     rows = {str(r["task_id"]): r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     assert set(rows) == {str(t.task_id) for t in tasks}
     failed = {k: (r["error"], r.get("eval")) for k, r in rows.items() if r["score"] != 1.0}
@@ -93,7 +93,7 @@ def test_every_oracle_scores_one_and_every_wrong_answer_zero(sites, bundled_auth
 def test_eval_bundled_starts_its_own_sites(tmp_path):
     out = tmp_path / "bundled"
     assert (
-        main(["webarena", "eval", "--bundled", "--agent", "oracle", "--out", str(out), "--task-ids", "0,1"])
+        main(["eval", "webarena", "--bundled", "--model", "oracle", "--out", str(out), "--task-ids", "0,1"])
         == 0
     )
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
@@ -101,7 +101,7 @@ def test_eval_bundled_starts_its_own_sites(tmp_path):
     assert "<img" in (out / "report.html").read_text() and all(r["screenshots"] for r in rows)
     # a rerun resumes: nothing is run twice
     assert (
-        main(["webarena", "eval", "--bundled", "--agent", "oracle", "--out", str(out), "--task-ids", "0,1"])
+        main(["eval", "webarena", "--bundled", "--model", "oracle", "--out", str(out), "--task-ids", "0,1"])
         == 0
     )
     assert len((out / "results.jsonl").read_text().splitlines()) == 2
@@ -113,7 +113,7 @@ def test_eval_with_a_tiny_model_runs_and_scores(tmp_path):
 
     model = build_tiny_text_model(tmp_path / "tiny", seed=0)
     out = tmp_path / "model"
-    args = ["webarena", "eval", "--bundled", "--agent", str(model), "--out", str(out), "--task-ids", "0"]
+    args = ["eval", "webarena", "--bundled", "--model", str(model), "--out", str(out), "--task-ids", "0"]
     args += ["--max-steps", "2", "--max-new-tokens", "8", "--max-tree-chars", "800", "--no-screenshots"]
     assert main(args) == 0
     (row,) = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]

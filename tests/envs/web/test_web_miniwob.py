@@ -7,9 +7,9 @@ import urllib.request
 
 import pytest
 
+from agent_rl.cli import main as cli_main
 from agent_rl.errors import UserError
 from envs.web.browser import BrowserHost
-from envs.web.cli import _standalone
 from envs.web.env import WebEnv, WebEnvConfig
 from envs.web.miniwob.page import MiniWobScorer
 from envs.web.miniwob.server import MINIWOB_VAR, serve_miniwob
@@ -75,10 +75,10 @@ def test_the_seed_sets_the_episode(env, pages):
 def test_eval_cli_runs_tasks_through_the_runner_and_store_and_resumes(tmp_path):
     argv = ["eval", "miniwob", "--tasks", "ci", "--model", "random", "--episodes", "1", "--max-steps", "3"]
     argv += ["--out", str(tmp_path), "--no-progress", "--parallel", "3"]
-    assert _standalone(argv) == 0
+    assert cli_main(argv) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert sorted(summary["tasks"]) == ["click-button", "click-test", "focus-text"]
     assert summary["episodes"] == 3 and all(row["episodes"] == 1 for row in summary["tasks"].values())
     assert "| click-test | 1 |" in (tmp_path / "report.md").read_text()
-    assert _standalone(argv) == 0  # a rerun finds every episode in the store and runs none again
+    assert cli_main(argv) == 0  # a rerun finds every episode in the store and runs none again
     assert len((tmp_path / "episodes.jsonl").read_text().splitlines()) == 3

@@ -1,9 +1,11 @@
-"""`agent-rl judge agreement` over real oracle and wrong-answer episodes on the bundled sites."""
+"""`agent-rl eval judge` over real oracle and wrong-answer episodes on the bundled sites."""
 
 import json
 
 import pytest
 
+from agent_rl.backends.openai_server import ModelServer
+from agent_rl.backends.transformers_backend import TransformersBackend
 from agent_rl.cli import main
 
 pytestmark = pytest.mark.e2e
@@ -12,19 +14,16 @@ TASKS = "0,1,34"  # string_match tasks on the shop and the forum
 
 def test_judge_agreement_against_rule_scores(tmp_path):
     for agent in ("oracle", "wrong"):
-        argv = ["webarena", "eval", "--bundled", "--agent", agent, "--task-ids", TASKS]
+        argv = ["eval", "webarena", "--bundled", "--model", agent, "--task-ids", TASKS]
         assert main([*argv, "--out", str(tmp_path / agent), "--parallel", "2"]) == 0
     model = tmp_path / "vlm"
-    assert main(["tiny-model", "--out", str(model), "--vision"]) == 0
-    out = tmp_path / "agreement.json"
-    argv = ["judge", "agreement", "--results", str(tmp_path / "oracle"), str(tmp_path / "wrong")]
-    assert (
-        main(
-            [*argv, "--judge", str(model), "--backend", "served", "--max-new-tokens", "8", "--out", str(out)]
-        )
-        == 0
-    )
-    report = json.loads(out.read_text())
+    assert main(["model", "tiny", "--out", str(model), "--vision"]) == 0
+    out = tmp_path / "agreement"
+    runs = ["--runs", str(tmp_path / "oracle"), str(tmp_path / "wrong")]
+    with ModelServer(TransformersBackend(str(model)), model_name="judge") as server:  # the judge over HTTP
+        argv = ["eval", "judge", "--model", "judge", "--backend", "openai", "--base-url", server.base_url]
+        assert main([*argv, *runs, "--max-new-tokens", "8", "--out", str(out)]) == 0
+    report = json.loads((out / "agreement.json").read_text())
     truth = sorted((v["task_id"], v["truth"]) for v in report["verdicts"])
     assert truth == sorted([(t, True) for t in (0, 1, 34)] + [(t, False) for t in (0, 1, 34)])
     assert report["n"] == 6

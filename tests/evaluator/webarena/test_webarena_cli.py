@@ -38,7 +38,7 @@ def test_validate_counts_and_names_unsupported_tasks(tmp_path, capsys):
     ]
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps(tasks))
-    assert main(["webarena", "validate", str(path)]) == 0
+    assert main(["validate", "webarena", "--tasks", str(path)]) == 0
     out = capsys.readouterr().out
     assert "4 tasks" in out
     assert "shopping" in out and "reddit" in out and "url_match" in out and "string_match" in out
@@ -51,14 +51,14 @@ def test_validate_malformed_entry_exits_non_zero(tmp_path, capsys):
     del bad["intent"]
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps([_task(1), bad]))
-    assert main(["webarena", "validate", str(path)]) == 1
+    assert main(["validate", "webarena", "--tasks", str(path)]) == 1
     assert "task 5" in capsys.readouterr().out
 
 
 def test_validate_non_json_file_is_a_user_error(tmp_path, capsys):
     path = tmp_path / "tasks.json"
     path.write_text("{not json")
-    assert main(["webarena", "validate", str(path)]) == 2
+    assert main(["validate", "webarena", "--tasks", str(path)]) == 2
     assert "not valid JSON" in capsys.readouterr().err
 
 
@@ -67,13 +67,13 @@ def test_eval_unreachable_site_names_variable(tmp_path, capsys):
     path.write_text(json.dumps([_task(1)]))
     code = main(
         [
-            "webarena",
             "eval",
+            "webarena",
             "--tasks",
             str(path),
             "--shopping",
             "http://127.0.0.1:9",
-            "--agent",
+            "--model",
             "oracle",
             "--out",
             str(tmp_path / "out"),
@@ -91,12 +91,12 @@ def test_eval_missing_site_url_names_variable(tmp_path, capsys, monkeypatch):
     assert (
         main(
             [
-                "webarena",
                 "eval",
+                "webarena",
                 "--tasks",
                 str(path),
                 "--sites-from-env",
-                "--agent",
+                "--model",
                 "oracle",
                 "--out",
                 str(tmp_path / "out"),
@@ -200,17 +200,17 @@ def test_validate_scores_every_published_shape_when_site_urls_are_given(tmp_path
         "--reddit",
         "http://r",
     ]
-    assert main(["webarena", "validate", str(path), *urls, "--out", str(tmp_path / "v")]) == 0
+    assert main(["validate", "webarena", "--tasks", str(path), *urls, "--out", str(tmp_path / "v")]) == 0
     assert "6 tasks, 6 scoreable" in capsys.readouterr().out
     report = json.loads((tmp_path / "v" / "validate.json").read_text())
     assert [v["scoreable"] for v in report["per_task"]] == [True] * 6
     # the admin-side review helpers read Magento's REST API on the storefront: without its URL they are named
-    assert main(["webarena", "validate", str(path), *urls[2:], "--json"]) == 0
+    assert main(["validate", "webarena", "--tasks", str(path), *urls[2:], "--json"]) == 0
     per_task = {v["task_id"]: v for v in json.loads(capsys.readouterr().out)["per_task"]}
     assert not per_task[506]["scoreable"] and "SHOPPING" in per_task[506]["reasons"][0]
     assert per_task[481]["scoreable"] and per_task[699]["scoreable"]
     # the bundled sites' helper table has no GitLab helper
-    assert main(["webarena", "validate", str(path), "--helpers", "bundled", "--json"]) == 0
+    assert main(["validate", "webarena", "--tasks", str(path), "--helpers", "bundled", "--json"]) == 0
     per_task = {v["task_id"]: v for v in json.loads(capsys.readouterr().out)["per_task"]}
     assert "gitlab_get_project_memeber_role" in per_task[481]["reasons"][0]
 
@@ -222,7 +222,7 @@ def test_task_ids_need_only_the_sites_of_those_tasks(tmp_path, capsys):
     ]
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps(tasks))
-    argv = ["webarena", "eval", "--tasks", str(path), "--shopping", "http://127.0.0.1:9", "--agent", "oracle"]
+    argv = ["eval", "webarena", "--tasks", str(path), "--shopping", "http://127.0.0.1:9", "--model", "oracle"]
     assert main([*argv, "--task-ids", "1", "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "SHOPPING" in err and "unreachable" in err and "REDDIT" not in err  # got past loading task 1

@@ -26,14 +26,14 @@ SITES = {
 
 def test_every_published_task_is_scoreable_with_site_urls(tmp_path):
     flags = [arg for name, url in SITES.items() for arg in (f"--{name}", url)]
-    assert main(["webarena", "validate", "--dataset", "original", *flags, "--out", str(tmp_path)]) == 0
+    assert main(["validate", "webarena", "--dataset", "original", *flags, "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "validate.json").read_text())
     assert report["tasks"] == 812 and report["scoreable"] == 812
     assert report["by_eval_type"]["program_html"] == 282 and report["needs_judge"] == 118
 
 
 def test_a_missing_site_url_is_named_per_task(tmp_path, capsys):
-    assert main(["webarena", "validate", "--dataset", "original", "--gitlab", SITES["gitlab"], "--json"]) == 0
+    assert main(["validate", "webarena", "--dataset", "original", "--gitlab", SITES["gitlab"], "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     blocked = [v for v in report["per_task"] if not v["scoreable"]]
     assert len(blocked) == 812 - 180  # only the gitlab-only tasks have all their URLs

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agent_rl.backends import stage_backend
 from agent_rl.errors import UserError
+from agent_rl.stages import StageContext
 from proposer.web_tasks import (
     ProposedTask,
     ProposerSettings,
@@ -27,7 +27,7 @@ from proposer.web_tasks import (
     to_webarena,
 )
 
-log = logging.getLogger("proposer.stage")
+log = logging.getLogger("agent_rl.stages.propose")
 
 
 class Config(BaseModel):
@@ -63,7 +63,7 @@ def bundled_intents(site: str) -> list[str]:
     return [t["intent"] for t in raw if t.get("sites") == [site] and not t.get("require_login")]
 
 
-def run(config: Config, ctx) -> dict[str, str]:
+def run(config: Config, ctx: StageContext) -> dict[str, str]:
     from envs.web.sites.launcher import live_sites
 
     settings = ProposerSettings(
@@ -72,7 +72,7 @@ def run(config: Config, ctx) -> dict[str, str]:
         max_new_tokens=config.max_new_tokens,
         seed=ctx.seed,
     )
-    with stage_backend(config.backend, ctx, "proposer") as backend, live_sites(config.sites_from_env) as live:
+    with ctx.backend(config.backend, "proposer") as backend, live_sites(config.sites_from_env) as live:
         urls, descriptions = live[0], {**live[1], **config.descriptions}
         unknown = sorted(set(config.sites) - set(urls))
         if unknown:

@@ -1,4 +1,4 @@
-"""The `compare` stage: SFT against RL from the same initial checkpoint, success against training compute.
+"""`compare` stage: SFT against RL from the same initial checkpoint, success against training compute.
 
 Every input is a branch: its name is the label and it points at a training stage's `checkpoints` artifact
 (e.g. `inputs: {SFT: sft_more.checkpoints, RL: rl.checkpoints}`). All branches must start from the same
@@ -17,42 +17,41 @@ from pydantic import BaseModel, ConfigDict
 
 from agent_rl.errors import UserError
 from agent_rl.report.figures import final_table, html_page, markdown_table, plot_success_vs_compute
-from agent_rl.train import gp_eval
+from agent_rl.rollout.gp_eval import GPEvalConfig, evaluate_model
+from agent_rl.stages import StageContext
 
 
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    eval: gp_eval.Config = gp_eval.Config()
+    eval: GPEvalConfig = GPEvalConfig()
     every_checkpoint: bool = True  # False: evaluate only the init and each branch's final checkpoint
 
 
-def _branch(ctx, name: str) -> dict[str, Any]:
+def _branch(ctx: StageContext, name: str) -> dict[str, Any]:
     data = json.loads(ctx.path(name).read_text())
     if not data.get("checkpoints"):
         raise UserError(f"compare: branch {name!r} ({ctx.artifacts[name]}) lists no checkpoints")
     return data
 
 
-def _location(ctx, path: str) -> str:
+def _location(ctx: StageContext, path: str) -> str:
     local = ctx.run_dir / path
     return str(local) if local.exists() else path
 
 
-def _evaluate_cached(ctx, config: Config, path: str) -> dict[str, Any]:
+def _evaluate_cached(ctx: StageContext, config: Config, path: str) -> dict[str, Any]:
     cache = ctx.stage_dir / "evals" / (path.replace("/", "__") + ".json")
     if cache.exists():
         return json.loads(cache.read_text())
-    results = gp_eval.evaluate_model(
-        _location(ctx, path), config.eval, ctx.stage_dir / "episodes" / cache.stem
-    )
+    results = evaluate_model(_location(ctx, path), config.eval, ctx.stage_dir / "episodes" / cache.stem)
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(results, indent=2))
     return results
 
 
-def run(config: Config, ctx) -> dict[str, str]:
-    branches = {name: _branch(ctx, name) for name in ctx.extra.get("inputs", [])}
+def run(config: Config, ctx: StageContext) -> dict[str, str]:
+    branches = {name: _branch(ctx, name) for name in ctx.inputs}
     if len(branches) < 1:
         raise UserError(
             "compare needs at least one branch input, e.g. inputs: {SFT: sft.checkpoints, RL: rl.checkpoints}"

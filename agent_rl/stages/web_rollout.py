@@ -14,19 +14,17 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from pathlib import Path
 from typing import Any, Literal
 
-import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_rl.backends import stage_backend
 from agent_rl.backends.base import SamplingParams
+from agent_rl.rollout.evidence import JudgeEvidence
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
+from agent_rl.stages import StageContext
 
-log = logging.getLogger("agent_rl.rollout.web_stage")
-TREE_CHARS = 6000
+log = logging.getLogger("agent_rl.stages.web_rollout")
 
 
 class RolloutSettings(BaseModel):
@@ -56,40 +54,6 @@ class Config(BaseModel):
     sites_from_env: bool = False  # use the sites named by SHOPPING, REDDIT, ... instead of the bundled ones
 
 
-class JudgeEvidence(gym.Wrapper):
-    """Keeps the last k screenshots; when the episode ends, saves them and records what a judge needs."""
-
-    def __init__(self, env: gym.Env, folder: str, run_dir: str, last_k: int) -> None:
-        super().__init__(env)
-        self.folder, self.run_dir, self.last_k = Path(folder), Path(run_dir), last_k
-        self.shots: list[Any] = []
-
-    def reset(self, **kwargs):
-        obs, info = self.env.reset(**kwargs)
-        self.shots = [obs.get("screenshot")]
-        return obs, info
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        self.shots = (self.shots + [obs.get("screenshot")])[-self.last_k :]
-        if terminated or truncated:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            paths = []
-            for i, shot in enumerate(s for s in self.shots if s is not None):
-                path = self.folder / f"{i}.png"
-                shot.save(path)
-                paths.append(str(path.relative_to(self.run_dir)))
-            info["evidence"] = {
-                "answer": self.env.unwrapped.answer,
-                "screenshots": paths,
-                "axtree": str(obs.get("axtree", ""))[:TREE_CHARS],
-                "url": obs.get("url", ""),
-            }
-            if "eval" in info:
-                info["rule_score"] = float(reward)
-        return obs, reward, terminated, truncated, info
-
-
 def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, folder: str, run_dir: str):
     from envs.web.env import WebEnv, WebEnvConfig
     from evaluator.webarena import WebArenaScorer
@@ -104,7 +68,7 @@ def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, fol
 
 
 def episode_specs(
-    tasks: list[dict[str, Any]], urls: dict[str, str], config: Config, ctx
+    tasks: list[dict[str, Any]], urls: dict[str, str], config: Config, ctx: StageContext
 ) -> list[EpisodeSpec]:
     from envs.web.tasks import fill_placeholders
 
@@ -120,7 +84,7 @@ def episode_specs(
     return specs
 
 
-def run(config: Config, ctx) -> dict[str, str]:
+def run(config: Config, ctx: StageContext) -> dict[str, str]:
     from envs.web.sites.launcher import live_sites
 
     tasks = json.loads(ctx.path("tasks").read_text())
@@ -134,7 +98,7 @@ def run(config: Config, ctx) -> dict[str, str]:
         if config.rollout.backend == "ray":
             stats = _run_on_ray(config, ctx, specs, params, store)
         else:
-            with stage_backend(config.backend, ctx) as backend:
+            with ctx.backend(config.backend) as backend:
                 stats = run_rollouts(
                     backend,
                     specs,
@@ -157,7 +121,7 @@ def run(config: Config, ctx) -> dict[str, str]:
     return {"episodes": ctx.rel(store.folder)}
 
 
-def _run_on_ray(config: Config, ctx, specs, params, store):
+def _run_on_ray(config: Config, ctx: StageContext, specs, params, store):
     from agent_rl.rollout.distributed import RayRolloutConfig, run_rollouts_ray
 
     ray_config = RayRolloutConfig(
@@ -171,5 +135,5 @@ def _run_on_ray(config: Config, ctx, specs, params, store):
         return run_rollouts_ray(spec, specs, params, store, ray_config)
     from agent_rl.backends.openai_server import serving
 
-    with stage_backend(spec, ctx) as local, serving(local) as remote:
+    with ctx.backend(spec) as local, serving(local) as remote:
         return run_rollouts_ray(remote, specs, params, store, ray_config)

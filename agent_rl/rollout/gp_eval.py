@@ -1,13 +1,13 @@
-"""`agent-rl eval generalpoints`: success on a fixed, seeded evaluation set, with intervals, as JSON + Markdown.
+"""GeneralPoints evaluation: success on a fixed, seeded evaluation set, with intervals, as JSON + Markdown.
 
-The hands come from the proposer's evaluation sets (234 per variant by default, as in the study), so numbers
-are comparable across runs and machines. Episodes go to an episode store beside the output: an interrupted
-evaluation resumes where it stopped, and a rerun with other settings into the same folder is refused.
+Used by `agent-rl eval generalpoints` and the `eval` and `compare` stages. The hands come from the
+proposer's evaluation sets (234 per variant by default, as in the study), so numbers are comparable across
+runs and machines. Episodes go to an episode store in the output folder: an interrupted evaluation resumes
+where it stopped, and a rerun with other settings into the same folder is refused.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from pathlib import Path
@@ -21,6 +21,7 @@ from agent_rl.errors import UserError
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
 from envs.generalpoints import EVAL_EPISODES, SEEDS, VARIANTS, EnvOptions, evaluation_hands
+from envs.generalpoints.variants import VariantName
 
 MODALITIES = ("text", "vision")
 SETTINGS_FILE = "settings.json"
@@ -226,47 +227,34 @@ def evaluate_generalpoints(
     return result
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    default = {name: field.default for name, field in EvalSettings.model_fields.items()}
-    parser.add_argument("env", choices=["generalpoints"], help="environment to evaluate on")
-    parser.add_argument("--model", required=True, help="local model folder or Hugging Face model id")
-    parser.add_argument("--modality", default=default["modality"], help="text (GP-L) or vision (GP-VL)")
-    parser.add_argument(
-        "--variant", default=default["variant"], help="id, rule_ood (J/Q/K = 11/12/13) or visual_ood (red)"
-    )
-    parser.add_argument("--episodes", type=int, default=default["episodes"], help="hands from the fixed set")
-    parser.add_argument("--seed", type=int, default=default["seed"], help="which set, and the sampling seed")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="folder for summary.json/.md and episodes (default runs/eval/...)",
-    )
-    parser.add_argument(
-        "--max-attempts", type=int, default=default["max_attempts"], help="attempts per episode"
-    )
-    parser.add_argument("--temperature", type=float, default=default["temperature"], help="0 is greedy")
-    parser.add_argument("--top-p", type=float, default=default["top_p"])
-    parser.add_argument("--max-new-tokens", type=int, default=default["max_new_tokens"])
-    parser.add_argument(
-        "--batch-size", type=int, default=default["batch_size"], help="prompts per generate call"
-    )
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+class GPEvalConfig(EvalOptions):
+    """The evaluation options on each of `settings` (variants) at once (the `eval` and `compare` stages'
+    settings); shorter replies and bigger batches than a single CLI evaluation."""
+
+    settings: list[VariantName] = ["id", "rule_ood"]
+    max_new_tokens: int = 96
+    batch_size: int = 64
+
+    def for_variant(self, variant: str) -> EvalSettings:
+        return EvalSettings(variant=variant, **self.model_dump(exclude={"settings"}))
 
 
-def main(args: argparse.Namespace) -> int:
-    # checked before loading a model, so a typo costs nothing
-    settings = EvalSettings(**{name: getattr(args, name) for name in EvalSettings.model_fields})
-    out: Path = args.out or Path("runs/eval") / f"generalpoints_{settings.variant}_{settings.modality}"
-    if out.exists() and not out.is_dir():
-        raise UserError(
-            f"--out is a folder (summary.json, summary.md and the episodes go there); {out} is a file"
+def evaluate_model(model: Any, config: GPEvalConfig, out_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per setting, the summary of `evaluate_generalpoints` (success rate, mean reward,
+    recognition accuracy for vision, ...) on the setting's fixed evaluation hands; episodes under `out_dir`.
+
+    `model` is a folder, hub id or a ready backend. Loaded once for all settings.
+    """
+    from agent_rl.backends.transformers_backend import TransformersBackend
+
+    backend = (
+        model
+        if hasattr(model, "generate")
+        else TransformersBackend(str(model), max_batch_size=config.batch_size)
+    )
+    return {
+        setting: evaluate_generalpoints(
+            backend, out_dir=Path(out_dir) / setting, settings=config.for_variant(setting), progress=False
         )
-    result = evaluate_generalpoints(args.model, out_dir=out, settings=settings, progress=not args.no_progress)
-    low, high = result["success_rate_ci95"]
-    print(
-        f"success {result['success_rate']:.1%} (95% CI {low:.1%}-{high:.1%}), "
-        f"mean reward {result['mean_reward']:.2f} over {result['episodes']} episodes"
-    )
-    print(f"wrote {out / 'summary.json'} and {out / 'summary.md'}")
-    return 0
+        for setting in config.settings
+    }

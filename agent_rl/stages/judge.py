@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_rl.backends import stage_backend
 from agent_rl.rollout.store import EpisodeStore
+from agent_rl.stages import StageContext
 from evaluator.judge.agreement import agreement_report
 from evaluator.judge.judge import Judge, judge_input
 
-log = logging.getLogger("evaluator.judge.stage")
+log = logging.getLogger("agent_rl.stages.judge")
 
 
 class Config(BaseModel):
@@ -31,14 +31,13 @@ class Config(BaseModel):
     max_new_tokens: int = Field(256, ge=1)
 
 
-def run(config: Config, ctx) -> dict[str, str]:
+def run(config: Config, ctx: StageContext) -> dict[str, str]:
     source = EpisodeStore(ctx.path("episodes"))
     episodes = source.read()
     source.open_images(episodes)
-    judge = Judge(
-        stage_backend(config.backend, ctx, "judge"), config.mode, config.last_k, config.max_new_tokens
-    )
-    verdicts = judge.judge([judge_input(e, ctx.run_dir) for e in episodes])
+    with ctx.backend(config.backend, "judge") as backend:
+        judge = Judge(backend, config.mode, config.last_k, config.max_new_tokens)
+        verdicts = judge.judge([judge_input(e, ctx.run_dir) for e in episodes])
     out = EpisodeStore(ctx.stage_dir / "episodes")
     done = out.finished_ids()
     for episode, verdict in zip(episodes, verdicts, strict=True):

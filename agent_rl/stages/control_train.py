@@ -28,6 +28,7 @@ from agent_rl.core.device import resolve_device
 from agent_rl.core.wsrl import OnlineConfig, OnlineLoop
 from agent_rl.errors import UserError
 from agent_rl.runlog import MetricsLogger
+from agent_rl.stages import StageContext
 from envs.control.datasets import load_datasets
 from envs.control.generate import GenConfig, generate
 from envs.control.ogbench_envs import NUM_TASKS, DatasetName, make_singletask_env
@@ -80,7 +81,7 @@ class Config(BaseModel):
         return self
 
 
-def _dataset_file(config: Config, ctx) -> Path:
+def _dataset_file(config: Config, ctx: StageContext) -> Path:
     if config.dataset_path is not None:
         return Path(config.dataset_path).expanduser()
     gen = config.generate
@@ -98,7 +99,7 @@ def _save(path: Path, state: dict) -> None:
 class TaskTrainer:
     """Trains, checkpoints and evaluates one agent on one task."""
 
-    def __init__(self, config: Config, ctx, dataset_file: Path, task: int):
+    def __init__(self, config: Config, ctx: StageContext, dataset_file: Path, task: int):
         self.config, self.ctx, self.task = config, ctx, task
         self.dir = ctx.stage_dir / f"task{task}"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -247,7 +248,7 @@ class TaskTrainer:
         return self.history[-1][1]
 
 
-def run(config: Config, ctx) -> dict[str, str]:
+def run(config: Config, ctx: StageContext) -> dict[str, str]:
     """Train and evaluate one agent per task; write results.json and success.png into the stage folder."""
     dataset_file = _dataset_file(config, ctx)
     if not dataset_file.exists():

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.control.evaluate import save_figure
 from agent_rl.errors import UserError
+from agent_rl.stages import StageContext
 
 
 class Config(BaseModel):
@@ -93,7 +94,7 @@ def table(summaries: dict[str, dict]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def run(config: Config, ctx) -> dict[str, str]:
+def run(config: Config, ctx: StageContext) -> dict[str, str]:
     summaries = {label: summarise(ctx.run_dir / stage) for label, stage in config.runs.items()}
     out = ctx.stage_dir
     _plot(
