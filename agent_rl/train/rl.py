@@ -28,11 +28,9 @@ from agent_rl.core.policy_gradient import clipped_pg_loss, clipped_value_loss, k
 from agent_rl.core.returns import discounted_returns, gae, group_normalized_advantages
 from agent_rl.core.types import Episode
 from agent_rl.rollout.store import EpisodeStore
-from agent_rl.train.gp_data import EnvOptions
 from agent_rl.train.learner import Learner
 from agent_rl.train.policy import PolicyWithValue, TurnSample, fill_token_ids, forward_logprobs
-
-RL_HAND_SEED = 2_000_000  # training hands for RL: apart from evaluation (0..) and SFT (1e6..) seeds
+from envs.generalpoints import SEEDS, EnvOptions
 
 
 class RLConfig(BaseModel):
@@ -59,7 +57,7 @@ class RLConfig(BaseModel):
     save_every: int = 5  # iterations between checkpoints (the last iteration always saves)
     compute_lambda: float = 6.0  # the spec's λ: RL compute = 6·N·D + 2·N·λ·D
     deepspeed: str | dict[str, Any] | None = None
-    hand_seed: int = RL_HAND_SEED  # hands are dealt from seeds hand_seed, hand_seed+1, ...
+    hand_seed: int = SEEDS["rl"]  # hands are dealt from seeds hand_seed, hand_seed+1, ...
     hand_pool: int | None = None  # cycle through this many hands instead of fresh ones every iteration
 
 
