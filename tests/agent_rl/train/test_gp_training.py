@@ -110,3 +110,36 @@ def test_rl_raises_mean_reward_on_a_fixed_eval_set(trained):
     assert [r["iteration"] for r in records] == list(range(1, 9))
     assert all(math.isfinite(r["pg_loss"]) for r in records)
     assert after > before + 0.25, (before, after)
+
+
+def test_multi_turn_rl_raises_mean_reward_on_a_fixed_pool(trained):
+    """Three attempts per hand with the verifier's feedback: every attempt is a turn with its own reward, and
+    RL on the pool raises the episodes' mean reward (summed over turns)."""
+    run_dir = trained["run_dir"]
+    start = run_dir / "sft" / "checkpoint-80"
+    before = score(start, run_dir / "mt_before", attempts=3, temperature=1.0)["reward"]
+    config = rl.Config(
+        env=EnvOptions(max_attempts=3),
+        hand_seed=DATA.seed,
+        hand_pool=DATA.hands,
+        iterations=8,
+        hands_per_iter=8,
+        group_size=4,
+        advantage="group",
+        epochs=2,
+        lr=5e-4,
+        clip=0.2,
+        temperature=1.0,
+        max_new_tokens=64,
+        minibatch_size=32,
+        micro_batch_size=16,
+        save_every=8,
+    )
+    ctx = context(run_dir, "rl_multi_turn", {"model": "sft/checkpoint-80"})
+    artifacts = rl.run(config, ctx)
+    after = score(run_dir / artifacts["checkpoint"], run_dir / "mt_after", attempts=3, temperature=1.0)[
+        "reward"
+    ]
+    records = ctx.logger.records()
+    assert max(r["mean_turns"] for r in records) > 1  # failed first attempts were retried
+    assert after > before + 0.25, (before, after)
