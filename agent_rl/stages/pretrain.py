@@ -8,8 +8,9 @@ Input: `model`. Outputs: `checkpoint` (the final model), `checkpoints` (the log 
 from __future__ import annotations
 
 from agent_rl.stages import StageContext
+from agent_rl.stages.sft import train_on
 from agent_rl.train.gp_pretrain_data import PretrainTextConfig, build_pretrain_dataset
-from agent_rl.train.sft import TrainerSettings, train_sft
+from agent_rl.train.sft import TrainerSettings
 
 
 class Config(TrainerSettings):
@@ -19,12 +20,4 @@ class Config(TrainerSettings):
 
 def run(config: Config, ctx: StageContext) -> dict[str, str]:
     dataset_dir = ctx.stage_dir / "dataset"
-    dataset = build_pretrain_dataset(config.text, dataset_dir)
-    final, _ = train_sft(
-        ctx.resolve("model"), dataset, config, ctx.stage_dir, ctx.run_dir, ctx.logger, ctx.seed, ctx.resume
-    )
-    return {
-        "checkpoint": ctx.rel(final),
-        "checkpoints": ctx.rel(ctx.stage_dir / "checkpoints.json"),
-        "dataset": ctx.rel(dataset_dir),
-    }
+    return train_on(build_pretrain_dataset(config.text, dataset_dir), dataset_dir, config, ctx)

@@ -6,9 +6,12 @@ Outputs: `checkpoint` (the final model), `checkpoints` (the checkpoint log) and 
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from agent_rl.stages import StageContext
 from agent_rl.train.gp_data import build_sft_dataset, load_sft_dataset
-from agent_rl.train.sft import SFTConfig, train_sft
+from agent_rl.train.sft import SFTConfig, TrainerSettings, train_sft
 
 Config = SFTConfig
 
@@ -20,6 +23,11 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
     else:
         dataset_dir = ctx.stage_dir / "dataset"
         dataset = build_sft_dataset(config.data, dataset_dir)
+    return train_on(dataset, dataset_dir, config, ctx)
+
+
+def train_on(dataset: Any, dataset_dir: Path, config: TrainerSettings, ctx: StageContext) -> dict[str, str]:
+    """SFTTrainer on `dataset` from the stage's `model`; the outputs of `sft` (and `pretrain`)."""
     final, _ = train_sft(
         ctx.resolve("model"), dataset, config, ctx.stage_dir, ctx.run_dir, ctx.logger, ctx.seed, ctx.resume
     )

@@ -3,10 +3,7 @@ write each episode once, and a resume that keeps the KL reference and the miniba
 
 import json
 import math
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -125,44 +122,25 @@ def test_resume_with_kl_continues_as_the_uninterrupted_run(small_model, tmp_path
     )
 
 
-def launch(model: Path, run_dir: Path, config: dict, port: int) -> list[dict]:
-    torchrun = Path(sys.executable).with_name("torchrun")
-    if not torchrun.exists():
-        pytest.skip("torchrun is not installed beside this Python")
+def launch(torchrun_two, model: Path, run_dir: Path, config: dict, port: int) -> list[dict]:
     shutil.copytree(model, run_dir / "model")
     out = run_dir / "ranks"
     out.mkdir()
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "TORCH_EXTENSIONS_DIR": os.environ.get(
-            "TORCH_EXTENSIONS_DIR", str(ROOT / ".cache" / "torch_extensions")
-        ),
-    }
     driver = Path(__file__).with_name("rl_ranks_driver.py")
-    done = subprocess.run(
-        [str(torchrun), "--nproc_per_node", "2", "--master_port", str(port), str(driver)]
-        + [str(run_dir), str(out), json.dumps(config)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=420,
-    )
+    args = [str(driver), str(run_dir), str(out), json.dumps(config)]
+    done = torchrun_two(port, args, deepspeed=config["deepspeed"] is not None)
     assert done.returncode == 0, done.stderr[-3000:]
     return [json.loads((out / f"rank-{r}.json").read_text()) for r in (0, 1)]
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("deepspeed", [None, "zero2"])
-def test_two_ranks_play_different_hands_in_step_and_write_each_episode_once(small_model, tmp_path, deepspeed):
-    if deepspeed:
-        pytest.importorskip("deepspeed")
-        if shutil.which("c++") is None and shutil.which("g++") is None:
-            pytest.skip("DeepSpeed compiles a small CPU extension and needs a C++ compiler")
+def test_two_ranks_play_different_hands_in_step_and_write_each_episode_once(
+    small_model, tmp_path, deepspeed, torchrun_two
+):
     # 3 hands: rank 0 plays 2 of them, rank 1 one, so the ranks have different numbers of turns to learn from
     config = {**CONFIG, "hands_per_iter": 3, "env": {"max_attempts": 3}, "deepspeed": deepspeed}
-    ranks = launch(small_model, tmp_path, config, port=29541 if deepspeed else 29542)
+    ranks = launch(torchrun_two, small_model, tmp_path, config, port=29541 if deepspeed else 29542)
     for it in range(config["iterations"]):
         stores = [EpisodeStore(tmp_path / "rl" / "episodes" / f"iter-{it:04d}" / f"rank-{r}") for r in (0, 1)]
         episodes = [list(s.read()) for s in stores]
