@@ -102,10 +102,16 @@ class QRL(GoalAgent):
         self.actor = GaussianActor(2 * obs_dim, cfg.actor_hidden, action_dim, const_std=cfg.const_std)
         self._finish_init()
 
-    def value_loss(self, batch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        obs = batch["observations"]
-        d_neg = self.value(obs, batch["value_goals"])
-        d_pos = self.value(obs, batch["next_observations"])
+    def encode(self, batch) -> dict[str, torch.Tensor]:
+        """φ of the states, next states and both goal kinds, in one pass of the encoder."""
+        keys = ("observations", "next_observations", "value_goals", "actor_goals")
+        reps = self.value.phi(torch.cat([batch[k] for k in keys])).chunk(len(keys))
+        return dict(zip(keys, reps, strict=True))
+
+    def value_loss(self, batch, reps=None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        reps = reps or self.encode(batch)
+        d_neg = self.value.iqe(reps["observations"], reps["value_goals"])
+        d_pos = self.value.iqe(reps["observations"], reps["next_observations"])
         lam = self.log_lam.exp()
         d_neg_loss = (100 * nn.functional.softplus(5 - d_neg / 100)).mean()
         d_pos_loss = (torch.relu(d_pos + batch["rewards"]) ** 2).mean()
@@ -114,25 +120,26 @@ class QRL(GoalAgent):
         info = {"d_neg_mean": d_neg.detach().mean(), "d_pos_loss": d_pos_loss.detach(), "lam": lam.detach()}
         return value_loss + lam_loss, info
 
-    def dynamics_loss(self, batch) -> torch.Tensor:
+    def dynamics_loss(self, batch, reps=None) -> torch.Tensor:
         """The predicted next latent should be at zero distance from the real one, both ways."""
-        reps, next_reps = self.value.phi(batch["observations"]), self.value.phi(batch["next_observations"])
-        predicted = reps + self.dynamics(reps, batch["actions"])
-        return (self.value.iqe(next_reps, predicted) + self.value.iqe(predicted, next_reps)).mean() / 2
+        reps = reps or self.encode(batch)
+        now, after = reps["observations"], reps["next_observations"]
+        predicted = now + self.dynamics(now, batch["actions"])
+        return (self.value.iqe(after, predicted) + self.value.iqe(predicted, after)).mean() / 2
 
-    def actor_loss(self, batch) -> torch.Tensor:
-        obs, goals = batch["observations"], batch["actor_goals"]
-        dist = self.actor.dist(obs, goals)
+    def actor_loss(self, batch, reps=None) -> torch.Tensor:
+        reps = reps or self.encode(batch)
+        dist = self.actor.dist(batch["observations"], batch["actor_goals"])
         actions = (dist.mean if self.config.const_std else dist.rsample()).clamp(-1.0, 1.0)
-        with torch.no_grad():
-            reps, goal_reps = self.value.phi(obs), self.value.phi(goals)
-        predicted = reps + self.dynamics(reps, actions, detach_params=True)
+        now, goal_reps = reps["observations"].detach(), reps["actor_goals"].detach()
+        predicted = now + self.dynamics(now, actions, detach_params=True)
         q = -self.value.iqe(predicted, goal_reps, detach_params=True)
         return ddpgbc_loss(q, dist.log_prob(batch["actions"]).sum(-1), self.config.alpha)
 
     def total_loss(self, batch):
-        value_loss, info = self.value_loss(batch)
-        dynamics_loss, actor_loss = self.dynamics_loss(batch), self.actor_loss(batch)
+        reps = self.encode(batch)
+        value_loss, info = self.value_loss(batch, reps)
+        dynamics_loss, actor_loss = self.dynamics_loss(batch, reps), self.actor_loss(batch, reps)
         info |= {
             "value_loss": value_loss.detach(),
             "dynamics_loss": dynamics_loss.detach(),
