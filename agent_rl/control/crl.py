@@ -12,28 +12,19 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict
 from torch import nn
 
-from agent_rl.control.agent import GoalAgent
+from agent_rl.control.agent import GoalAgent, GoalValueConfig
 from agent_rl.core.gc_buffer import GoalConfig
 from agent_rl.core.losses import ddpgbc_loss
 from agent_rl.core.networks import MLP, GaussianActor
 
 
-class CRLConfig(BaseModel):
+class CRLConfig(GoalValueConfig):
     """OGBench's `get_config()` defaults for CRL (DDPG+BC actor on log Q)."""
 
-    model_config = ConfigDict(extra="forbid")
-    lr: float = 3e-4
-    batch_size: int = 1024
-    actor_hidden: tuple[int, ...] = (512, 512, 512)
-    value_hidden: tuple[int, ...] = (512, 512, 512)
     latent_dim: int = 512
-    layer_norm: bool = True
-    discount: float = 0.99
     alpha: float = 0.1  # BC coefficient in DDPG+BC
-    const_std: bool = True
     goals: GoalConfig = GoalConfig(
         value_p_curgoal=0.0,
         value_p_trajgoal=1.0,

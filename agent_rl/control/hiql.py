@@ -15,33 +15,24 @@ from __future__ import annotations
 import copy
 
 import torch
-from pydantic import BaseModel, ConfigDict
 from torch import nn
 
-from agent_rl.control.agent import GoalAgent
+from agent_rl.control.agent import GoalAgent, GoalValueConfig
 from agent_rl.control.gcivl import GCIVL
 from agent_rl.core.gc_buffer import GoalConfig
 from agent_rl.core.losses import awr_weights
 from agent_rl.core.networks import MLP, Critic, GaussianActor
 
 
-class HIQLConfig(BaseModel):
+class HIQLConfig(GoalValueConfig):
     """OGBench's `get_config()` defaults for HIQL."""
 
-    model_config = ConfigDict(extra="forbid")
-    lr: float = 3e-4
-    batch_size: int = 1024
-    actor_hidden: tuple[int, ...] = (512, 512, 512)
-    value_hidden: tuple[int, ...] = (512, 512, 512)
-    layer_norm: bool = True
-    discount: float = 0.99
     tau: float = 0.005
     expectile: float = 0.7
     low_alpha: float = 3.0
     high_alpha: float = 3.0
     rep_dim: int = 10
     low_actor_rep_grad: bool = False
-    const_std: bool = True
     goals: GoalConfig = GoalConfig(subgoal_steps=25)
 
 

@@ -13,30 +13,21 @@ from __future__ import annotations
 import math
 
 import torch
-from pydantic import BaseModel, ConfigDict
 from torch import nn
 
-from agent_rl.control.agent import GoalAgent
+from agent_rl.control.agent import GoalAgent, GoalValueConfig
 from agent_rl.core.gc_buffer import GoalConfig
 from agent_rl.core.losses import ddpgbc_loss
 from agent_rl.core.networks import MLP, GaussianActor
 
 
-class QRLConfig(BaseModel):
+class QRLConfig(GoalValueConfig):
     """OGBench's `get_config()` defaults for QRL (IQE distance, DDPG+BC through latent dynamics)."""
 
-    model_config = ConfigDict(extra="forbid")
-    lr: float = 3e-4
-    batch_size: int = 1024
-    actor_hidden: tuple[int, ...] = (512, 512, 512)
-    value_hidden: tuple[int, ...] = (512, 512, 512)
     latent_dim: int = 512
     dim_per_component: int = 8
-    layer_norm: bool = True
-    discount: float = 0.99  # only used by geometric goal sampling
     eps: float = 0.05  # margin of the one-step constraint
     alpha: float = 0.003  # BC coefficient in DDPG+BC
-    const_std: bool = True
     goals: GoalConfig = GoalConfig(
         value_p_curgoal=0.0, value_p_trajgoal=0.0, value_p_randomgoal=1.0, value_geom_sample=True
     )

@@ -12,20 +12,6 @@ OBS, ACT, N = 4, 2, 32
 SMALL = dict(actor_hidden=(8,), value_hidden=(8,), rep_dim=3)
 
 
-def _batch() -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    obs = torch.randn(N, OBS, generator=g)
-    keys = ["value_goals", "low_actor_goals", "high_actor_goals", "high_actor_targets"]
-    return {
-        "observations": obs,
-        "next_observations": obs + 0.1,
-        "actions": torch.rand(N, ACT, generator=g) * 2 - 1,
-        **{k: torch.randn(N, OBS, generator=g) for k in keys},
-        "rewards": -torch.ones(N),
-        "masks": torch.ones(N),
-    }
-
-
 def test_hiql_defaults_and_representation_length():
     cfg = HIQLConfig()
     assert (cfg.batch_size, cfg.value_hidden, cfg.expectile, cfg.goals.subgoal_steps) == (
@@ -39,12 +25,12 @@ def test_hiql_defaults_and_representation_length():
         HIQL(OBS, ACT, HIQLConfig(**SMALL, goals=GoalConfig()))
 
 
-def test_hiql_high_actor_loss_is_awr_on_the_target_representation():
+def test_hiql_high_actor_loss_is_awr_on_the_target_representation(goal_batch):
     torch.manual_seed(0)
     agent = HIQL(OBS, ACT, HIQLConfig(**SMALL))
     with torch.no_grad():
         agent.high_actor.net.weights[-1].zero_()  # the proposed representation's mean is then 0
-    b = _batch()
+    b = goal_batch
     with torch.no_grad():
         adv = (
             agent.value(b["high_actor_targets"], b["high_actor_goals"])
@@ -56,10 +42,10 @@ def test_hiql_high_actor_loss_is_awr_on_the_target_representation():
 
 
 @pytest.mark.parametrize("rep_grad", [False, True])
-def test_hiql_gradient_flow(rep_grad):
+def test_hiql_gradient_flow(rep_grad, goal_batch):
     torch.manual_seed(0)
     agent = HIQL(OBS, ACT, HIQLConfig(**SMALL, low_actor_rep_grad=rep_grad))
-    b = _batch()
+    b = goal_batch
     agent.low_actor_loss(b).backward()
     assert all(p.grad is not None for p in agent.low_actor.parameters())
     assert all(p.grad is None for p in agent.value.heads.parameters())

@@ -12,20 +12,6 @@ OBS, ACT, N = 4, 2, 32
 SMALL = dict(actor_hidden=(8,), value_hidden=(8,), latent_dim=16, dim_per_component=4)
 
 
-def _batch() -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    obs = torch.randn(N, OBS, generator=g)
-    return {
-        "observations": obs,
-        "next_observations": obs + 0.1,
-        "actions": torch.rand(N, ACT, generator=g) * 2 - 1,
-        "value_goals": torch.randn(N, OBS, generator=g),
-        "actor_goals": torch.randn(N, OBS, generator=g),
-        "rewards": -torch.ones(N),
-        "masks": torch.ones(N),
-    }
-
-
 def test_interval_union_length_counts_overlaps_once():
     starts, ends = (
         torch.tensor([[1.0, 0.0, 5.0], [0.2, 0.0, 0.0]]),
@@ -49,12 +35,12 @@ def test_iqe_is_a_quasimetric():
     assert d.item() == pytest.approx(1.5)
 
 
-def test_qrl_value_loss_and_dual_step_match_their_definitions():
+def test_qrl_value_loss_and_dual_step_match_their_definitions(goal_batch):
     torch.manual_seed(0)
     agent = QRL(OBS, ACT, QRLConfig(**SMALL))
     with torch.no_grad():
         agent.log_lam.fill_(math.log(2.0))
-    batch = _batch()
+    batch = goal_batch
     loss, info = agent.value_loss(batch)
     with torch.no_grad():
         d_neg = agent.value(batch["observations"], batch["value_goals"])
@@ -69,10 +55,10 @@ def test_qrl_value_loss_and_dual_step_match_their_definitions():
     assert all(p.grad is None for p in agent.dynamics.parameters())
 
 
-def test_qrl_actor_moves_only_the_actor_and_dynamics_only_the_model():
+def test_qrl_actor_moves_only_the_actor_and_dynamics_only_the_model(goal_batch):
     torch.manual_seed(0)
     agent = QRL(OBS, ACT, QRLConfig(**SMALL))
-    batch = _batch()
+    batch = goal_batch
     agent.actor_loss(batch).backward()
     assert all(p.grad is not None for p in agent.actor.parameters())
     assert all(p.grad is None for p in [*agent.value.parameters(), *agent.dynamics.parameters()])
