@@ -5,7 +5,8 @@ or a goal-conditioned agent (GCBC, GCIVL, GCIQL, QRL, CRL, HIQL), offline only, 
 As in the papers, each task (task1..task5) is its own single-task problem with its own rewards, so one agent
 is trained per task; a goal-conditioned agent is one agent for all tasks, trained on hindsight-relabelled
 goals (`agent_rl.core.gc_buffer`) and evaluated towards each task's goal (OGBench's goal-conditioned
-protocol), with its checkpoint in `goals/`. The stage writes `task{N}/checkpoint.pt` per task (resumed from on rerun), training
+protocol); its checkpoint is `goals/checkpoint.pt` and its training metrics carry task 0.
+The stage writes `task{N}/checkpoint.pt` per task (resumed from on rerun), training
 metrics to the stage's `metrics.csv`, evaluations to `eval.csv` (success against steps, every task), and at the
 end `results.json` (success per task and overall) and `success.png`. Agents train on `device` (default: CUDA
 when there is a GPU). `pretrained: STAGE` starts each task from that earlier stage's final checkpoint, so two
