@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from agent_rl.errors import UserError
 
@@ -41,8 +42,15 @@ ROOMS = (  # modules with a `register(add)` hook
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage errors as one line that says where to look, not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="agent-rl", description="Post-training for foundation-model agents.")
+    top = OneLineParser(prog="agent-rl", description="Post-training for foundation-model agents.")
     verbs = top.add_subparsers(dest="verb", metavar="VERB", required=True)
     verb_parsers: dict[str, argparse.ArgumentParser] = {}
     nouns: dict[str, argparse._SubParsersAction] = {}
@@ -76,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.main(args) or 0)
     except UserError as err:
         print(f"agent-rl {command}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a path the user gave that cannot be made or written (under a file, in /proc)
+        where = f" {err.filename}" if err.filename else ""
+        print(f"agent-rl {command}: error: cannot use{where}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print(f"agent-rl {command}: error: an input is nested too deeply", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"agent-rl {command}: interrupted; rerun the same command to resume", file=sys.stderr)

@@ -231,6 +231,23 @@ def _prepare_model(recipe: Recipe, run_dir: Path, state: RunState) -> None:
     state.save()
 
 
+def _changed_settings(before: Any, now: Any, where: str = "") -> list[str]:
+    """The dotted names of settings that differ, with old and new values (`stages.1.config.seed 0 -> 5`)."""
+    if isinstance(before, dict) and isinstance(now, dict):
+        return [
+            change
+            for key in dict.fromkeys([*before, *now])
+            for change in _changed_settings(before.get(key), now.get(key), f"{where}{key}.")
+        ]
+    if isinstance(before, list) and isinstance(now, list) and len(before) == len(now):
+        return [
+            c
+            for i, (b, n) in enumerate(zip(before, now, strict=True))
+            for c in _changed_settings(b, n, f"{where}{i}.")
+        ]
+    return [] if before == now else [f"{where.rstrip('.')} {before!r} -> {now!r}"]
+
+
 def run_recipe(recipe: Recipe, run_dir: Path, resume: bool = False) -> dict[str, str]:
     """Run every stage not yet finished; return all artifacts (paths relative to `run_dir`)."""
     run_dir = Path(run_dir)
@@ -239,7 +256,16 @@ def run_recipe(recipe: Recipe, run_dir: Path, resume: bool = False) -> dict[str,
             f"run folder {run_dir} already holds a run; pass --resume to continue it or pick another --out"
         )
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.resolved.yaml").write_text(yaml.safe_dump(recipe.model_dump(), sort_keys=False))
+    resolved = run_dir / "config.resolved.yaml"
+    if resolved.exists() and (run_dir / "state.json").exists():  # a run exists: its settings stand
+        changed = _changed_settings(yaml.safe_load(resolved.read_text()), recipe.model_dump())
+        if changed:
+            raise UserError(
+                f"run folder {run_dir} was started with other settings ({', '.join(changed[:5])}); "
+                "resume with the same recipe and --set values, or pick another --out"
+            )
+    else:
+        resolved.write_text(yaml.safe_dump(recipe.model_dump(), sort_keys=False))
     handler = _setup_logging(run_dir)
     try:
         state = RunState(run_dir)

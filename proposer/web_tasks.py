@@ -176,6 +176,33 @@ def propose_tasks(
     return {"settings": asdict(settings), "report": report, "tasks": tasks}
 
 
+def top_up(task_set: dict[str, Any], site: str, bundled: list[dict[str, Any]], quota: int) -> int:
+    """Fill `site`'s share of `task_set` up to `quota` tasks with whole bundled task configs; return how many.
+
+    A bundled task keeps its own start URL (two-tab tasks start on both tabs) and its rule evaluators, so its
+    episodes can be judged like proposed ones and the judge checked against the rule score.
+    """
+    have = sum(t["sites"] == [site] for t in task_set["tasks"])
+    extra = [t for t in bundled if t.get("sites") == [site] and not t.get("require_login")][
+        : max(0, quota - have)
+    ]
+    for task in extra:
+        task_set["tasks"].append(
+            {
+                **task,
+                "task_id": len(task_set["tasks"]),
+                "evaluator": "judge",
+                "provenance": {
+                    "proposer": "bundled",
+                    "bundled_task_id": task["task_id"],
+                    "from_demonstrations": False,
+                },
+            }
+        )
+    task_set["report"].setdefault(site, {})["topped_up"] = len(extra)
+    return len(extra)
+
+
 def save_task_set(task_set: dict[str, Any], path: str | Path) -> Path:
     """Tasks as a WebArena-style JSON list; generation settings and drop counts beside it."""
     path = Path(path)

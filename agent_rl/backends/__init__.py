@@ -28,7 +28,7 @@ BACKEND_TYPES: dict[str, str] = {
     "transformers": "agent_rl.backends.transformers_backend:TransformersBackend",
     "openai": "agent_rl.backends.openai_backend:OpenAIBackend",
     "vllm": "agent_rl.backends.vllm_backend:VLLMBackend",
-    "served": "agent_rl.serve:ServedModel",
+    "served": "agent_rl.backends.openai_server:ServedModel",
 }
 MODEL_BACKENDS = ("transformers", "vllm", "served")  # types that load a model from a path or id
 

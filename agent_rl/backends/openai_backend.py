@@ -1,13 +1,12 @@
 """Backend for any OpenAI-compatible chat-completions server (`agent-rl serve`, `vllm serve`, hosted APIs).
 
 Prompts are sent concurrently (bounded by `concurrency`), each with a timeout and retried with exponential
-backoff on connection errors, 429 and 5xx answers. Images go as PNG data URLs in `image_url` parts.
+backoff on connection errors, 429 and 5xx answers. Requests and answers are the shared wire models
+(`openai_wire`); images go as PNG data URLs in `image_url` parts.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import random
 import time
@@ -15,9 +14,9 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from agent_rl.backends import openai_wire as wire
 from agent_rl.backends.base import ChatPrompt, Generation, SamplingParams
 from agent_rl.errors import UserError
 
@@ -26,43 +25,6 @@ RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 class BackendError(UserError):
     """The server could not be reached or answered with something we cannot use."""
-
-
-def image_data_url(image: Any) -> str:
-    """A PIL image, PNG path or bytes as a `data:image/png;base64,...` URL."""
-    if isinstance(image, str) and image.startswith("data:"):
-        return image
-    if isinstance(image, (str, Path)):
-        raw = Path(image).read_bytes()
-    elif isinstance(image, bytes):
-        raw = image
-    else:
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        raw = buffer.getvalue()
-    return "data:image/png;base64," + base64.b64encode(raw).decode("ascii")
-
-
-def to_openai_messages(prompt: ChatPrompt) -> list[dict[str, Any]]:
-    """Our chat layout (image parts + a side list of images) to OpenAI's (inline `image_url` parts)."""
-    images = iter(prompt.images)
-    messages = []
-    for message in prompt.messages:
-        content = message["content"]
-        if isinstance(content, list):
-            parts = []
-            for part in content:
-                if part.get("type") == "image":
-                    try:
-                        image = next(images)
-                    except StopIteration:
-                        raise ValueError("prompt has more image parts than images") from None
-                    parts.append({"type": "image_url", "image_url": {"url": image_data_url(image)}})
-                else:
-                    parts.append({"type": "text", "text": part.get("text", "")})
-            content = parts
-        messages.append({"role": message["role"], "content": content})
-    return messages
 
 
 @dataclass
@@ -85,9 +47,9 @@ class OpenAIBackend:
             return list(pool.map(lambda ip: self._complete(ip[1], params, ip[0]), enumerate(prompts)))
 
     def _complete(self, prompt: ChatPrompt, params: SamplingParams, index: int) -> Generation:
-        body: dict[str, Any] = {
+        body = {
             "model": self.model,
-            "messages": to_openai_messages(prompt),
+            "messages": wire.to_wire_messages(prompt),
             "max_tokens": params.max_new_tokens,
             "temperature": params.temperature,
             "top_p": params.top_p,
@@ -97,21 +59,15 @@ class OpenAIBackend:
             body["seed"] = params.seed + index  # distinct but reproducible samples within a batch
         if params.stop:
             body["stop"] = params.stop
-        answer = self._post("/chat/completions", body)
         try:
-            choice = answer["choices"][0]
-            text = choice["message"]["content"] or ""
-        except (KeyError, IndexError, TypeError):
-            raise BackendError(
-                f"{self.base_url} answered without choices[0].message.content: {str(answer)[:200]}"
-            ) from None
-        logprob_items = ((choice.get("logprobs") or {}).get("content")) or []
-        return Generation(
-            text=text,
-            token_ids=[int(t) for t in choice.get("token_ids") or []],
-            logprobs=[float(item["logprob"]) for item in logprob_items if "logprob" in item],
-            finish_reason="length" if choice.get("finish_reason") == "length" else "stop",
-        )
+            request = wire.parse_request(wire.ChatCompletionRequest, body)
+        except wire.WireError as err:
+            raise BackendError(f"cannot send this prompt to {self.base_url}: {err}") from None
+        answer = self._post("/chat/completions", request.model_dump(exclude_none=True, exclude_defaults=True))
+        try:
+            return wire.parse_chat_completion(answer)
+        except wire.WireError as err:
+            raise BackendError(f"{self.base_url} answered with something else: {err}") from None
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         url = self.base_url.rstrip("/") + path

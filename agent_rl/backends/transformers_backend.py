@@ -94,18 +94,46 @@ class TransformersBackend:
 
     def generate(self, prompts: list[ChatPrompt], params: SamplingParams) -> list[Generation]:
         """Completions in the order of `prompts`. Same prompts, params and seed give the same samples."""
-        import torch
-
-        if not prompts:
-            return []
         for prompt in prompts:
             self._check(prompt)
-        texts = [self._chat_text(prompt) for prompt in prompts]
-        # Text models: tokenise once here; VLMs: the processor tokenises per micro-batch (it expands images).
-        token_ids = None if self.processor else encode_texts(texts, self.tokenizer)
+        return self._generate([self._chat_text(prompt) for prompt in prompts], prompts, params)
+
+    def complete(self, texts: list[str], params: SamplingParams) -> list[Generation]:
+        """Continue raw texts (no chat template), as the completions API does."""
+        return self._generate(texts, None, params)
+
+    @property
+    def context_length(self) -> int | None:
+        """Tokens the model can attend to (prompt and completion together), from its config."""
+        config = self.model.config
+        text_config = getattr(config, "text_config", None)
+        return getattr(config, "max_position_embeddings", None) or getattr(
+            text_config, "max_position_embeddings", None
+        )
+
+    def count_prompt_tokens(self, prompt: ChatPrompt | str) -> int:
+        """Prompt tokens before generation (a VLM's image tokens, added by its processor, not counted)."""
+        if isinstance(prompt, str):
+            text = prompt
+        else:
+            self._check(prompt)
+            text = self._chat_text(prompt)
+        return len(encode_texts([text], self.tokenizer)[0])
+
+    def _generate(
+        self, texts: list[str], prompts: list[ChatPrompt] | None, params: SamplingParams
+    ) -> list[Generation]:
+        """Generate for prompt texts; `prompts` (chats) go through a VLM's processor with their images."""
+        import torch
+
+        if not texts:
+            return []
+        # Text: tokenise once here; chats for a VLM: the processor tokenises per micro-batch (expanding images).
+        use_processor = self.processor is not None and prompts is not None
+        token_ids = None if use_processor else encode_texts(texts, self.tokenizer)
         lengths = [len(ids) for ids in token_ids] if token_ids else [len(text) for text in texts]
-        order = sorted(range(len(prompts)), key=lengths.__getitem__)  # similar lengths share a micro-batch
-        results: list[Generation | None] = [None] * len(prompts)
+        order = sorted(range(len(texts)), key=lengths.__getitem__)  # similar lengths share a micro-batch
+        results: list[Generation | None] = [None] * len(texts)
         was_training = self.model.training
         self.model.eval()
         try:

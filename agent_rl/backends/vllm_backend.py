@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent_rl.backends.base import ChatPrompt, Generation, SamplingParams
-from agent_rl.backends.openai_backend import to_openai_messages
+from agent_rl.backends.openai_wire import to_wire_messages
 from agent_rl.errors import UserError
 from agent_rl.models.loading import resolve_model
 
@@ -47,7 +47,7 @@ class VLLMBackend:
             )
             for i in range(len(prompts))
         ]
-        chats = [to_openai_messages(p) for p in prompts]
+        chats = [to_wire_messages(p) for p in prompts]
         outputs = self.llm.chat(chats, sampling, use_tqdm=False)
         generations = []
         for output in outputs:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from agent_rl.backends.openai_backend import OpenAIBackend
+from agent_rl.backends import make_backend
+from agent_rl.backends.openai_server import serving
 from agent_rl.backends.transformers_backend import TransformersBackend
 from agent_rl.models.tiny import build_tiny_vlm
-from agent_rl.serve import ModelServer
 from evaluator.judge import Judge, JudgeInput
 
 
@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         local = TransformersBackend(build_tiny_vlm(Path(tmp) / "vlm", seed=0), max_batch_size=args.batch_size)
         in_process = _rate(Judge(local, max_new_tokens=16), items)
-        with ModelServer(local, model_name="tiny-vlm", max_batch_size=args.batch_size) as server:
-            remote = OpenAIBackend(server.base_url, model="tiny-vlm", concurrency=n)
+        with serving(local, "tiny-vlm", max_batch_size=args.batch_size) as spec:
+            remote = make_backend({**spec, "concurrency": n})
             served = _rate(Judge(remote, max_new_tokens=16), items)
     return {
         "verdicts": n,

@@ -9,11 +9,11 @@ import tempfile
 from pathlib import Path
 
 from agent_rl.backends.base import SamplingParams
+from agent_rl.backends.openai_server import serving
 from agent_rl.backends.transformers_backend import TransformersBackend
 from agent_rl.models.tiny import build_tiny_text_model
 from agent_rl.rollout.distributed import RayRolloutConfig, import_ray, run_rollouts_ray
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
-from agent_rl.serve import ModelServer
 from envs.generalpoints import GeneralPointsEnv
 
 
@@ -35,8 +35,7 @@ def run(args: argparse.Namespace) -> dict:
         local = run_rollouts(backend, specs, params, None, progress=False)
         ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
         try:
-            with ModelServer(backend, model_name="tiny") as server:
-                spec = {"type": "openai", "base_url": server.base_url, "model": "tiny"}
+            with serving(backend, "tiny") as spec:
                 config = RayRolloutConfig(
                     num_workers=args.workers, chunk_size=max(1, n // (2 * args.workers))
                 )

@@ -1,19 +1,19 @@
 """Append-only episode store in a run folder: `episodes.jsonl` plus PNG files under `images/`.
 
 Each finished episode is one JSON line, flushed and fsynced before `append` returns, so a crash loses at most
-the episode being written. A torn last line (a crash mid-write) is skipped on reading and cut off before the
-next append. Images are written as files and referenced by their path relative to the store folder.
+the episode being written. Lines are read and appended by `agent_rl.core.jsonl`: a line that parses whole is a
+finished episode (newline or not); a torn last line is skipped and cut off before the next append. Images are
+written as files and referenced by their path relative to the store folder.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from agent_rl.core.jsonl import append_jsonl, read_jsonl
 from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
 
@@ -37,25 +37,19 @@ class EpisodeStore:
         self.folder = Path(folder)
         self.path = self.folder / EPISODES_FILE
         self._finished: set[str] | None = None
-        self._tail_checked = False
 
     # -- writing ---------------------------------------------------------------------------------------
 
     def append(self, episode: Episode) -> None:
         """Write one finished episode (its images first, then its line) and make it durable."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._cut_torn_tail()
         record = episode.to_dict()
         saved: dict[int, str] = {}  # the same image object in many turns is stored once
         for turn_record, turn in zip(record["turns"], episode.turns, strict=True):
             turn_record["images"] = [
                 self._save_image(episode.episode_id, image, saved) for image in turn.images
             ]
-        line = json.dumps(record, default=_json_default, ensure_ascii=False) + "\n"
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+        append_jsonl(self.path, record, durable=True, default=_json_default)
         self.finished_ids().add(episode.episode_id)
 
     def _save_image(self, episode_id: str, image: Any, saved: dict[int, str]) -> str:
@@ -68,35 +62,17 @@ class EpisodeStore:
             saved[id(image)] = relative.as_posix()
         return saved[id(image)]
 
-    def _cut_torn_tail(self) -> None:
-        """Drop a last line without its newline: the remains of an append that a crash interrupted."""
-        if self._tail_checked or not self.path.exists() or self.path.stat().st_size == 0:
-            return
-        with self.path.open("rb+") as f:
-            f.seek(-1, os.SEEK_END)
-            if f.read(1) != b"\n":
-                f.seek(0)
-                f.truncate(f.read().rfind(b"\n") + 1)
-        self._tail_checked = True  # from here on every line we write ends with its newline
-
     # -- reading ---------------------------------------------------------------------------------------
 
     def read(self) -> list[Episode]:
         """All stored episodes in the order they finished; image fields hold paths relative to the folder."""
-        if not self.path.exists():
-            return []
-        lines = self.path.read_text(encoding="utf-8").split("\n")
         episodes = []
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
+        for number, record in enumerate(read_jsonl(self.path), start=1):
             try:
-                episodes.append(Episode.from_dict(json.loads(line)))
-            except (json.JSONDecodeError, TypeError) as err:
-                if number == len(lines):  # a torn last line: the episode never finished being written
-                    break
+                episodes.append(Episode.from_dict(record))
+            except (TypeError, KeyError, ValueError) as err:
                 raise UserError(
-                    f"{self.path} line {number} is corrupt ({err}); move the file aside"
+                    f"{self.path}: record {number} is not an episode ({err}); move the file aside"
                 ) from None
         return episodes
 

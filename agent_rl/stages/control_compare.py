@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.control.evaluate import save_figure
+from agent_rl.core.jsonl import read_jsonl
 from agent_rl.errors import UserError
 from agent_rl.stages import StageContext
 
@@ -28,12 +29,6 @@ class Config(BaseModel):
     runs: dict[str, str] = Field(min_length=1)  # label -> control_train stage name
     title: str = "control agents"
     online_from: int | None = None  # mark the start of online fine-tuning on the plots
-
-
-def _jsonl(path: Path) -> list[dict]:
-    return (
-        [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-    )
 
 
 def _mean_curve(records: list[dict], key: str) -> tuple[list[int], list[float]]:
@@ -54,7 +49,7 @@ def summarise(stage_dir: Path) -> dict:
     # the history includes a pretrained stage's evaluations, so online curves start where offline ended
     evals = [{"step": s, "success": v} for points in results["history"].values() for s, v in points]
     success = _mean_curve(evals, "success")
-    q = _mean_curve(_jsonl(stage_dir / "metrics.jsonl"), "q_mean")
+    q = _mean_curve(read_jsonl(stage_dir / "metrics.jsonl"), "q_mean")
     return {
         "agent": results["agent"],
         "steps": results["steps"],

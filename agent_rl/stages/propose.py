@@ -4,8 +4,9 @@ The bundled sites are started on free ports for the stage (or `sites_from_env` u
 place of the live addresses, so later stages (started on other ports) fill in their own. Input `proposer`:
 the proposer model (or set `backend` to a server). Output `tasks`: a WebArena-format JSON list.
 
-A small model may propose nothing usable; `top_up_from_bundled` then fills each site's quota with intents
-of the bundled tasks (judge-scored like proposed ones), and the report says how many came from where.
+A small model may propose nothing usable; `top_up_from_bundled` then fills each site's quota with whole
+bundled tasks (their start URLs and rule evaluators kept;
+judge-scored like proposed ones), and the report says how many came from where.
 """
 
 from __future__ import annotations
@@ -18,14 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent_rl.errors import UserError
 from agent_rl.stages import StageContext
-from proposer.web_tasks import (
-    ProposedTask,
-    ProposerSettings,
-    SiteContext,
-    propose_tasks,
-    save_task_set,
-    to_webarena,
-)
+from proposer.web_tasks import ProposerSettings, SiteContext, propose_tasks, save_task_set, top_up
 
 log = logging.getLogger("agent_rl.stages.propose")
 
@@ -56,11 +50,14 @@ def to_placeholders(text: str, urls: dict[str, str]) -> str:
     return text
 
 
-def bundled_intents(site: str) -> list[str]:
+def bundled_tasks() -> list[dict]:
     from envs.web.tasks import BUNDLED_TASKS
 
-    raw = json.loads(BUNDLED_TASKS.read_text())
-    return [t["intent"] for t in raw if t.get("sites") == [site] and not t.get("require_login")]
+    return json.loads(BUNDLED_TASKS.read_text())
+
+
+def bundled_intents(site: str) -> list[str]:
+    return [t["intent"] for t in bundled_tasks() if t.get("sites") == [site] and not t.get("require_login")]
 
 
 def run(config: Config, ctx: StageContext) -> dict[str, str]:
@@ -92,15 +89,9 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
         for task in task_set["tasks"]:
             task["start_url"] = to_placeholders(task["start_url"], urls)
         if config.top_up_from_bundled:
+            bundled = bundled_tasks()
             for site in contexts:
-                have = sum(t["sites"] == [site.name] for t in task_set["tasks"])
-                extra = bundled_intents(site.name)[: max(0, config.tasks_per_site - have)]
-                provenance = {"proposer": "bundled", "from_demonstrations": False}
-                for intent in extra:
-                    task = to_webarena(ProposedTask(intent=intent), site, len(task_set["tasks"]), provenance)
-                    task["start_url"] = f"__{site.name.upper()}__"
-                    task_set["tasks"].append(task)
-                task_set["report"][site.name]["topped_up"] = len(extra)
+                top_up(task_set, site.name, bundled, config.tasks_per_site)
     path = save_task_set(task_set, ctx.stage_dir / "tasks.json")
     ctx.logger.log(
         {"stage": ctx.stage_dir.name, "tasks": len(task_set["tasks"]), **_flat(task_set["report"])}

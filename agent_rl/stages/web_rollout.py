@@ -133,8 +133,7 @@ def _run_on_ray(config: Config, ctx: StageContext, specs, params, store):
     spec = dict(config.backend)
     if spec.get("type", "transformers") == "openai":
         return run_rollouts_ray(spec, specs, params, store, ray_config)
-    from agent_rl.serve import ModelServer
+    from agent_rl.backends.openai_server import serving
 
-    with ctx.backend(spec) as local, ModelServer(local) as server:
-        remote = {"type": "openai", "base_url": server.base_url, "model": "default"}
+    with ctx.backend(spec) as local, serving(local) as remote:
         return run_rollouts_ray(remote, specs, params, store, ray_config)

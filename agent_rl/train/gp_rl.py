@@ -86,7 +86,7 @@ def train_on_generalpoints(
         params = sampling(config, seed * 100_003 + it)
         metrics = rl_iteration(trainer, backend, hands, params, rng, store, f"it{it}")
         tokens += metrics["tokens"]
-        logger.log({"iteration": it + 1, **metrics})
+        logger.log({"iteration": it + 1, **metrics}, key=("iteration",))
         progress.set_postfix(reward=f"{metrics['mean_reward']:.2f}", success=f"{metrics['success_rate']:.2f}")
         if (it + 1) % config.save_every == 0 or it + 1 == config.iterations:
             folder = stage_dir / f"checkpoint-{it + 1}"

@@ -7,13 +7,15 @@ uses the Markov oracles plus uniformly random actions.
 
 Episodes are written in chunks (`DIR/.chunks-NAME/chunk_XXXXX.npz`, each seeded by its index), so an
 interrupted run resumes from the last finished chunk and produces the same data as an uninterrupted one.
-The final files are `DIR/NAME.npz` and `DIR/NAME-val.npz` with the official keys and dtypes.
+The final files are `DIR/NAME.npz` and `DIR/NAME-val.npz` with the official keys and dtypes; the settings
+they were made with go to `DIR/NAME.settings.json` first, and a rerun with other settings is refused.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -110,6 +112,27 @@ def _save_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
     os.replace(tmp, path)
 
 
+def _claim_settings(path: Path, cfg: GenConfig) -> None:
+    """Record the settings of a new dataset; refuse to resume or reuse one made with other settings."""
+    wanted = asdict(cfg)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(wanted, indent=1))
+        return
+    try:
+        before = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        raise UserError(
+            f"{path} is corrupt: delete it and the dataset beside it, or pick another --out"
+        ) from None
+    changed = [f"{k} {before.get(k)!r} -> {v!r}" for k, v in wanted.items() if before.get(k) != v]
+    if changed:
+        raise UserError(
+            f"{path.parent} holds {cfg.dataset} made with other settings ({', '.join(changed)}): "
+            "rerun with the same settings, or pick another --out"
+        )
+
+
 def dataset_paths(out_dir: str | Path, dataset: str) -> tuple[Path, Path]:
     out = Path(out_dir)
     return out / f"{dataset}.npz", out / f"{dataset}-val.npz"
@@ -132,7 +155,17 @@ def generate(cfg: GenConfig, out_dir: str | Path, progress: bool = True) -> tupl
         raise UserError(
             "generate at least 10 episodes, so that the validation split (episodes // 10) is not empty"
         )
+    if cfg.episode_steps < 1 or cfg.chunk_episodes < 1:
+        raise UserError(
+            f"--episode-steps and --chunk-episodes must be at least 1, got {cfg.episode_steps} and "
+            f"{cfg.chunk_episodes}"
+        )
+    try:
+        gymnasium.spec(name.env_id)
+    except gymnasium.error.Error as err:
+        raise UserError(f"no OGBench environment for {cfg.dataset!r}: {err}") from None
     train_path, val_path = dataset_paths(out_dir, name.dataset)
+    _claim_settings(Path(out_dir) / f"{name.dataset}.settings.json", replace(cfg, noise_style=style))
     if train_path.exists() and val_path.exists():
         return train_path, val_path
     chunk_dir = Path(out_dir) / f".chunks-{name.dataset}"

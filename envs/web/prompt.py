@@ -10,7 +10,8 @@ SYSTEM_PROMPT = (
     "You are a web agent. You see a web page as an accessibility tree whose elements carry ids like [12]"
     " (and, when an image is shown, the same ids as numbered boxes). Complete the task in a few actions.\n"
     "Reply as 'Thought: <your reasoning> Action: <one action>'. Actions: " + GRAMMAR_HELP + "\n"
-    "When the task asks for information, finish with stop [answer]; otherwise finish with stop []."
+    "Always finish with stop [answer]: the information asked for, or, when the task asks you to do something,"
+    " a short account of what you did (as PAE asks, so a judge can check it against the screenshots)."
 )
 
 

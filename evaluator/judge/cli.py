@@ -47,6 +47,8 @@ def ruled_episodes(folders: list[Path]) -> list[tuple[Episode, Path]]:
         found += [
             (e, folder) for e in store.read() if not e.error and e.turns and "rule_score" in e.turns[-1].info
         ]
+    if not found:  # agreement over nothing would read as perfect (kappa 1.0)
+        raise UserError(f"no rule-scored episodes in {', '.join(map(str, folders))}: nothing to judge")
     return found
 
 

@@ -102,7 +102,7 @@ def test_vision_eval_reports_recognition_accuracy(tiny_vlm, tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--model", "/no/such/model"], "not found: pass a local folder made by `agent-rl model tiny"),
+        (["--model", "/no/such/model"], "a local folder made by `agent-rl model tiny"),
         (["--model", "x", "--variant", "nope"], "unknown variant 'nope'"),
         (["--model", "x", "--modality", "audio"], "unknown modality 'audio'"),
         (["--model", "x", "--variant", "visual_ood"], "use --modality vision"),

@@ -10,9 +10,8 @@ pytestmark = pytest.mark.timeout(300)
 
 
 def test_bench_webeval_quick_reports_both_step_modes(tmp_path):
-    out = tmp_path / "webeval.json"
-    assert main(["bench", "webeval", "--quick", "--out", str(out)]) == 0
-    result = json.loads(out.read_text())
+    assert main(["bench", "webeval", "--quick", "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "webeval.json").read_text())
     assert result["tasks"] == 4 and result["all_scored_1"] is True
     rates = result["tasks_per_minute"]
     assert rates["steps_in_turn"] > 0 and rates["steps_in_4_threads"] > 0

@@ -80,3 +80,41 @@ def test_sites_with_login_keep_account_tasks_and_demos_replace_the_description()
     task_set = propose_tasks(backend, [site], ProposerSettings())
     assert len(task_set["tasks"]) == 1
     assert "clicked Post" in backend.prompts[0].messages[0]["content"]
+
+
+def test_top_up_keeps_bundled_tasks_whole():
+    """Topped-up bundled tasks keep their rule evaluators and start URLs (two tabs too), with fresh ids."""
+    from proposer.web_tasks import top_up
+
+    bundled = [
+        {
+            "sites": ["shopping"],
+            "task_id": 7,
+            "start_url": "__SHOPPING__/a |AND| __SHOPPING__/b",
+            "intent": "Compare the two products",
+            "eval": {"eval_types": ["string_match"], "reference_answers": {"must_include": ["12.00"]}},
+        },
+        {
+            "sites": ["shopping"],
+            "task_id": 8,
+            "start_url": "__SHOPPING__",
+            "intent": "Log in",
+            "require_login": True,
+            "eval": {"eval_types": ["url_match"]},
+        },
+        {"sites": ["reddit"], "task_id": 9, "start_url": "__REDDIT__", "intent": "Other site", "eval": {}},
+        {"sites": ["shopping"], "task_id": 10, "start_url": "__SHOPPING__/c", "intent": "Third", "eval": {}},
+    ]
+    task_set = {
+        "tasks": [{"sites": ["shopping"], "task_id": 0, "intent": "proposed"}],
+        "report": {"shopping": {}},
+    }
+
+    assert top_up(task_set, "shopping", bundled, quota=2) == 1
+    added = task_set["tasks"][1]
+    assert added["task_id"] == 1 and added["provenance"]["bundled_task_id"] == 7
+    assert added["start_url"] == "__SHOPPING__/a |AND| __SHOPPING__/b"
+    assert added["eval"] == bundled[0]["eval"]
+    assert added["evaluator"] == "judge"
+    assert task_set["report"]["shopping"]["topped_up"] == 1
+    assert bundled[0]["task_id"] == 7  # the bundled config itself is not changed

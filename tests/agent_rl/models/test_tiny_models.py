@@ -93,7 +93,7 @@ def test_vlm_images_change_its_output(tiny_vlm):
 
 @pytest.mark.parametrize("name", ["/no/such/folder", "nobody/no-such-model"])
 def test_unknown_model_is_a_user_error(name):
-    with pytest.raises(UserError, match="not found: pass a local folder made by `agent-rl model tiny"):
+    with pytest.raises(UserError, match="a local folder made by `agent-rl model tiny"):
         load_model(name)
 
 

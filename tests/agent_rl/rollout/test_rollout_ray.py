@@ -10,12 +10,12 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is the optional 'ray' extra")
 
 from agent_rl.backends.base import SamplingParams  # noqa: E402
+from agent_rl.backends.openai_server import serving  # noqa: E402
 from agent_rl.backends.transformers_backend import TransformersBackend  # noqa: E402
 from agent_rl.models.tiny import build_tiny_text_model  # noqa: E402
 from agent_rl.rollout.distributed import RayRolloutConfig, run_rollouts_ray  # noqa: E402
 from agent_rl.rollout.runner import EpisodeSpec  # noqa: E402
 from agent_rl.rollout.store import EpisodeStore  # noqa: E402
-from agent_rl.serve import ModelServer  # noqa: E402
 from envs.generalpoints import GeneralPointsEnv  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -40,8 +40,8 @@ def cluster_and_server(tmp_path_factory):
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     model_dir = build_tiny_text_model(tmp_path_factory.mktemp("tiny"), seed=0)
-    with ModelServer(TransformersBackend(model_dir), model_name="tiny") as server:
-        yield {"type": "openai", "base_url": server.base_url, "model": "tiny", "max_retries": 2}
+    with serving(TransformersBackend(model_dir), "tiny") as spec:
+        yield {**spec, "max_retries": 2}
     ray.shutdown()
 
 

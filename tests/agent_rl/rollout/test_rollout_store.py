@@ -78,3 +78,35 @@ def test_unserialisable_infos_are_stored_as_plain_json(tmp_path):
     item.turns[0].info = {"value": Fraction(1, 3), "array": np.arange(3), "count": np.int64(4)}
     EpisodeStore(tmp_path).append(item)
     assert EpisodeStore(tmp_path).read()[0].turns[0].info == {"value": "1/3", "array": [0, 1, 2], "count": 4}
+
+
+def test_a_finished_episode_missing_only_its_newline_survives_the_next_append(tmp_path):
+    store = EpisodeStore(tmp_path)
+    store.append(episode("a"))
+    store.append(episode("b"))
+    store.path.write_bytes(store.path.read_bytes()[:-1])  # crash after the line, before its newline
+    rerun = EpisodeStore(tmp_path)
+    assert rerun.finished_ids() == {"a", "b"}
+    rerun.append(episode("c"))
+    assert [e.episode_id for e in EpisodeStore(tmp_path).read()] == ["a", "b", "c"]
+
+
+def test_store_cut_at_every_byte_offset_keeps_every_whole_episode(tmp_path):
+    """Non-ASCII responses are stored as is: some cuts fall inside a multibyte character."""
+    store = EpisodeStore(tmp_path)
+    items = [episode(f"ep-{i}") for i in range(2)]
+    for item in items:
+        item.turns[0].response = "résumé ♠ 漢字"
+        store.append(item)
+    data = store.path.read_bytes()
+    ends = [i + 1 for i, byte in enumerate(data) if byte == ord("\n")]
+    for cut in range(len(data) + 1):
+        store.path.write_bytes(data[:cut])
+        whole = sum(end - 1 <= cut for end in ends)  # a record is whole once its closing brace is in
+        rerun = EpisodeStore(tmp_path)
+        assert rerun.read() == items[:whole], cut
+        rerun.append(episode("new"))
+        assert [e.episode_id for e in EpisodeStore(tmp_path).read()] == [
+            *(e.episode_id for e in items[:whole]),
+            "new",
+        ], cut

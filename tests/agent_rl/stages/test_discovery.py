@@ -61,5 +61,5 @@ def test_a_new_file_is_a_new_stage_type(tmp_path, monkeypatch):
 
 
 def test_unknown_stage_type_names_the_known_ones():
-    with pytest.raises(UserError, match="choose one of: compare, control_train"):
+    with pytest.raises(UserError, match="choose one of: compare, control_compare, control_train"):
         stages.stage_module("nope")

@@ -5,10 +5,13 @@ import torch
 
 from agent_rl.models.loading import load_model
 from agent_rl.models.lora import LoraOptions
-from agent_rl.recipe import StageContext
 from agent_rl.runlog import MetricsLogger
-from agent_rl.train import rl, sft
+from agent_rl.stages import StageContext
+from agent_rl.stages import rl as rl_stage
+from agent_rl.stages import sft as sft_stage
 from agent_rl.train.gp_data import DataConfig, EnvOptions
+from agent_rl.train.rl import RLConfig, RLTrainer
+from agent_rl.train.sft import SFTConfig
 
 LORA = LoraOptions(r=4, alpha=8, dropout=0.0)
 
@@ -37,16 +40,16 @@ def assert_plain_merged_lora(init_dir, checkpoint_dir):
 @pytest.mark.e2e
 def test_sft_stage_trains_lora_and_saves_merged(tiny_text_model, tmp_path):
     ctx = context(tmp_path, "sft", {"model": str(tiny_text_model)})
-    config = sft.Config(
+    config = SFTConfig(
         data=DataConfig(hands=8), max_steps=2, lr=1e-2, batch_size=4, lora=LORA, logging_steps=1
     )
-    artifacts = sft.run(config, ctx)
+    artifacts = sft_stage.run(config, ctx)
     assert_plain_merged_lora(tiny_text_model, tmp_path / artifacts["checkpoint"])
 
 
 @pytest.mark.e2e
 def test_rl_stage_trains_lora_and_saves_merged(tiny_text_model, tmp_path):
-    config = rl.Config(
+    config = RLConfig(
         env=EnvOptions(max_attempts=1),
         iterations=1,
         hands_per_iter=2,
@@ -58,9 +61,9 @@ def test_rl_stage_trains_lora_and_saves_merged(tiny_text_model, tmp_path):
         lora=LORA,
     )
     ctx = context(tmp_path, "rl", {"model": str(tiny_text_model)})
-    trainer = rl.RLTrainer(str(tiny_text_model), config, seed=0)
-    trainable = [n for n, p in trainer.policy.named_parameters() if p.requires_grad]
+    trainer = RLTrainer(str(tiny_text_model), config, seed=0)
+    trainable = [n for n, p in trainer.learner.policy.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n or "value_head" in n for n in trainable)
     del trainer
-    artifacts = rl.run(config, ctx)
+    artifacts = rl_stage.run(config, ctx)
     assert_plain_merged_lora(tiny_text_model, tmp_path / artifacts["checkpoint"])

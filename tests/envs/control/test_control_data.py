@@ -126,3 +126,26 @@ def test_gen_data_command_writes_both_splits(tmp_path, capsys):
     assert train["observations"].shape[0] == 50 and train["button_states"].dtype == np.int64
     assert np.load(tmp_path / "puzzle-3x3-noisy-v0-val.npz")["observations"].shape[0] == 5
     assert main(["data", "generate", "--env", "nope", "--episodes", "10", "--out", str(tmp_path)]) == 2
+
+
+def test_a_rerun_with_another_seed_is_refused_naming_the_field(generated):
+    train_path, _ = generated
+    before = train_path.read_bytes()
+    with pytest.raises(UserError, match=r"other settings \(seed 3 -> 5\)"):
+        generate(GenConfig(**{**CFG, "seed": 5}), train_path.parent, progress=False)
+    assert train_path.read_bytes() == before
+    assert generate(GenConfig(**CFG), train_path.parent, progress=False)[0] == train_path  # same: reused
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"episode_steps": 0}, "--episode-steps and --chunk-episodes must be at least 1"),
+        ({"chunk_episodes": 0}, "must be at least 1"),
+        ({"dataset": "cube-singel-play-v0"}, "no OGBench environment .*Did you mean"),
+    ],
+)
+def test_bad_generation_settings_are_one_clear_error(tmp_path, change, reason):
+    with pytest.raises(UserError, match=reason):
+        generate(GenConfig(**{**CFG, **change}), tmp_path, progress=False)
+    assert not list(tmp_path.iterdir())  # nothing recorded or written

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from agent_rl.backends.openai_server import ModelServer
 from agent_rl.backends.transformers_backend import TransformersBackend
 from agent_rl.cli import main
-from agent_rl.serve import ModelServer
 
 pytestmark = pytest.mark.e2e
 TASKS = "0,1,34"  # string_match tasks on the shop and the forum
