@@ -31,9 +31,9 @@ VERBS: dict[str, str] = {
 ROOMS = (  # modules with a `register(add)` hook
     "agent_rl.recipe",
     "agent_rl.rollout.cli",
-    "evaluator.webarena.cli",
-    "evaluator.judge.cli",
-    "envs.web.cli",
+    "agent_rl.commands.webarena",
+    "agent_rl.commands.judge",
+    "agent_rl.commands.miniwob",
     "agent_rl.serve",
     "agent_rl.bench",
     "envs.web.sites.cli",

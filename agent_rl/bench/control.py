@@ -21,14 +21,18 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from agent_rl.control.crl import CRL
 from agent_rl.control.fql import FQL, FQLConfig
 from agent_rl.control.gcbc import GCBC
 from agent_rl.control.gciql import GCIQL
 from agent_rl.control.gcivl import GCIVL
+from agent_rl.control.hiql import HIQL
 from agent_rl.control.presets import CPU_PRESETS
+from agent_rl.control.qrl import QRL
 
 OBS_DIM, ACTION_DIM = 28, 5  # cube-single
 REFERENCE_JAX_UPDATES_PER_S = 24.0
+GOAL_AGENTS = (GCBC, GCIVL, GCIQL, QRL, CRL, HIQL)
 
 
 def _batch(batch_size: int) -> dict[str, torch.Tensor]:
@@ -69,7 +73,8 @@ def goal_agent_speed(agent_cls, steps: int) -> float:
     """Median updates/s of a goal-conditioned agent at its reference defaults (its get_config batch and sizes)."""
     agent = agent_cls(OBS_DIM, ACTION_DIM)
     n = agent.config.batch_size
-    batch = {**_batch(n), "value_goals": torch.randn(n, OBS_DIM), "actor_goals": torch.randn(n, OBS_DIM)}
+    goal_keys = ("value_goals", "actor_goals", "low_actor_goals", "high_actor_goals", "high_actor_targets")
+    batch = {**_batch(n), **{key: torch.randn(n, OBS_DIM) for key in goal_keys}}
     agent.update(batch)
     times = []
     for _ in range(steps):
@@ -125,9 +130,7 @@ def run(args: argparse.Namespace) -> dict:
     single = fql_speed(default, max(2, steps // 4))
     sgemm_single = sgemm_flops_per_s(size, seconds)
     cpu_preset = fql_speed(FQLConfig(**CPU_PRESETS["fql"]), steps * 5)
-    goal_agents = {
-        cls.__name__: round(goal_agent_speed(cls, max(2, steps // 4)), 3) for cls in (GCBC, GCIVL, GCIQL)
-    }
+    goal_agents = {cls.__name__: round(goal_agent_speed(cls, max(2, steps // 4)), 3) for cls in GOAL_AGENTS}
     torch.set_num_threads(threads)
     return {
         "threads": threads,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from pydantic import BaseModel, ConfigDict
 from torch import nn
 
 from agent_rl.core.losses import polyak_update
@@ -70,6 +71,19 @@ class Agent(nn.Module):
         )
         actions = self._actions(obs_t, explore).clamp(-1.0, 1.0).cpu().numpy()
         return actions.reshape(*np.shape(obs)[:-1], self.action_dim)
+
+
+class GoalValueConfig(BaseModel):
+    """What OGBench's value-based goal-conditioned agents share, at their `get_config()` defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+    lr: float = 3e-4
+    batch_size: int = 1024
+    actor_hidden: tuple[int, ...] = (512, 512, 512)
+    value_hidden: tuple[int, ...] = (512, 512, 512)
+    layer_norm: bool = True
+    discount: float = 0.99
+    const_std: bool = True
 
 
 class GoalAgent(Agent):

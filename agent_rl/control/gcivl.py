@@ -12,28 +12,19 @@ from __future__ import annotations
 import copy
 
 import torch
-from pydantic import BaseModel, ConfigDict
 
-from agent_rl.control.agent import GoalAgent
+from agent_rl.control.agent import GoalAgent, GoalValueConfig
 from agent_rl.core.gc_buffer import GoalConfig
 from agent_rl.core.losses import awr_weights
 from agent_rl.core.networks import Critic, GaussianActor
 
 
-class GCIVLConfig(BaseModel):
+class GCIVLConfig(GoalValueConfig):
     """OGBench's `get_config()` defaults for GCIVL."""
 
-    model_config = ConfigDict(extra="forbid")
-    lr: float = 3e-4
-    batch_size: int = 1024
-    actor_hidden: tuple[int, ...] = (512, 512, 512)
-    value_hidden: tuple[int, ...] = (512, 512, 512)
-    layer_norm: bool = True
-    discount: float = 0.99
     tau: float = 0.005
     expectile: float = 0.9
     alpha: float = 10.0  # AWR inverse temperature
-    const_std: bool = True
     goals: GoalConfig = GoalConfig()
 
 

@@ -8,20 +8,43 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent_rl.control.crl import CRL, CRLConfig
 from agent_rl.control.fql import FQL, FQLConfig
+from agent_rl.control.gcbc import GCBC, GCBCConfig
+from agent_rl.control.gciql import GCIQL, GCIQLConfig
+from agent_rl.control.gcivl import GCIVL, GCIVLConfig
+from agent_rl.control.hiql import HIQL, HIQLConfig
 from agent_rl.control.iql import IQL, IQLConfig
+from agent_rl.control.qrl import QRL, QRLConfig
 from agent_rl.control.rebrac import ReBRAC, ReBRACConfig
 
+# Goal-conditioned agents (OGBench's references): one agent for all tasks, trained on relabelled goals.
+GOAL_AGENTS: dict[str, tuple[type, type]] = {
+    "gcbc": (GCBC, GCBCConfig),
+    "gcivl": (GCIVL, GCIVLConfig),
+    "gciql": (GCIQL, GCIQLConfig),
+    "qrl": (QRL, QRLConfig),
+    "crl": (CRL, CRLConfig),
+    "hiql": (HIQL, HIQLConfig),
+}
 AGENTS: dict[str, tuple[type, type]] = {
     "fql": (FQL, FQLConfig),
     "iql": (IQL, IQLConfig),
     "rebrac": (ReBRAC, ReBRACConfig),
+    **GOAL_AGENTS,
 }
 
 CPU_PRESETS: dict[str, dict[str, Any]] = {
     "fql": {"actor_hidden": (256, 256), "critic_hidden": (256, 256), "flow_steps": 5},
     "iql": {"actor_hidden": (256, 256), "critic_hidden": (256, 256)},
     "rebrac": {"actor_hidden": (256, 256), "critic_hidden": (256, 256)},
+    # goal-conditioned: (256, 256) networks and batch 256 instead of (512,)*3 and 1024
+    "gcbc": {"actor_hidden": (256, 256), "batch_size": 256},
+    "gcivl": {"actor_hidden": (256, 256), "value_hidden": (256, 256), "batch_size": 256},
+    "gciql": {"actor_hidden": (256, 256), "critic_hidden": (256, 256), "batch_size": 256},
+    "qrl": {"actor_hidden": (256, 256), "value_hidden": (256, 256), "latent_dim": 256, "batch_size": 256},
+    "crl": {"actor_hidden": (256, 256), "value_hidden": (256, 256), "latent_dim": 256, "batch_size": 256},
+    "hiql": {"actor_hidden": (256, 256), "value_hidden": (256, 256), "batch_size": 256},
 }
 
 # Per environment family (a prefix of the dataset name), as the FQL paper ran each method (its README's flags

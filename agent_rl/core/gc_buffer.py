@@ -8,6 +8,10 @@ Each sampled transition gets two goals, each an observation of the dataset:
   state of the trajectory, uniform between the next state and the last one.
 The reward and mask follow from the value goal: success = (goal is the current state); mask = 1 − success;
 reward = success − 1 with `gc_negative` (OGBench's default: 0 on success, −1 otherwise), else success.
+
+With `subgoal_steps` k > 0 (HIQL's `HGCDataset`) a batch also carries the low-level goal (the state k steps
+ahead, capped at the trajectory's end), a high-level goal (an actor goal as above, future or random) and the
+high-level target (the state k steps ahead, capped at that goal when it is on the trajectory, else at the end).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class GoalConfig(BaseModel):
     actor_p_randomgoal: float = Field(0.0, ge=0, le=1)
     actor_geom_sample: bool = False
     gc_negative: bool = True
+    subgoal_steps: int = Field(0, ge=0)  # > 0: add HIQL's subgoal keys
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> GoalConfig:
@@ -67,15 +72,34 @@ class GoalBuffer:
         p_random: float,
         geom: bool,
     ) -> np.ndarray:
-        n, final = len(idx), self.final_state(idx)
+        n = len(idx)
         random_goals = rng.integers(0, self.size, size=n)
-        if geom:
-            future = np.minimum(idx + rng.geometric(1.0 - self.config.discount, size=n), final)
-        else:  # uniform between the next state and the trajectory's last one
-            u = rng.random(n)
-            future = np.round(np.minimum(idx + 1, final) * u + final * (1.0 - u)).astype(int)
+        future = self.future_states(idx, rng, geom)
         goals = np.where(rng.random(n) < p_traj / (1.0 - p_cur + 1e-6), future, random_goals)
         return np.where(rng.random(n) < p_cur, idx, goals)
+
+    def future_states(self, idx: np.ndarray, rng: np.random.Generator, geom: bool) -> np.ndarray:
+        """A later state of each index's trajectory: offset ~ Geometric(1 − γ) capped at the end, or uniform
+        between the next state and the last one."""
+        final = self.final_state(idx)
+        if geom:
+            return np.minimum(idx + rng.geometric(1.0 - self.config.discount, size=len(idx)), final)
+        u = rng.random(len(idx))
+        return np.round(np.minimum(idx + 1, final) * u + final * (1.0 - u)).astype(int)
+
+    def subgoal_indices(self, idx: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """HIQL's low-level goals, high-level goals and high-level targets (`subgoal_steps` ahead)."""
+        cfg, final = self.config, self.final_state(idx)
+        ahead = idx + cfg.subgoal_steps
+        traj_goals = self.future_states(idx, rng, cfg.actor_geom_sample)
+        pick_random = rng.random(len(idx)) < cfg.actor_p_randomgoal
+        return {
+            "low_actor_goals": np.minimum(ahead, final),
+            "high_actor_goals": np.where(pick_random, rng.integers(0, self.size, size=len(idx)), traj_goals),
+            "high_actor_targets": np.where(
+                pick_random, np.minimum(ahead, final), np.minimum(ahead, traj_goals)
+            ),
+        }
 
     def sample_indices(self, batch_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Transition, value-goal and actor-goal indices for one batch (what the tests check)."""
@@ -87,7 +111,8 @@ class GoalBuffer:
         actor = self.sample_goals(
             idx, rng, cfg.actor_p_curgoal, cfg.actor_p_trajgoal, cfg.actor_p_randomgoal, cfg.actor_geom_sample
         )
-        return {"idx": idx, "value_goals": value, "actor_goals": actor}
+        ids = {"idx": idx, "value_goals": value, "actor_goals": actor}
+        return ids | self.subgoal_indices(idx, rng) if cfg.subgoal_steps else ids
 
     def sample(
         self, batch_size: int, rng: np.random.Generator, device: str | torch.device = "cpu"
@@ -95,7 +120,7 @@ class GoalBuffer:
         ids = self.sample_indices(batch_size, rng)
         idx, obs = ids["idx"], self.data["observations"]
         batch = {k: v[idx] for k, v in self.data.items()}
-        batch["value_goals"], batch["actor_goals"] = obs[ids["value_goals"]], obs[ids["actor_goals"]]
+        batch |= {key: obs[ids[key]] for key in ids if key != "idx"}
         success = (idx == ids["value_goals"]).astype(np.float32)
         batch["masks"] = 1.0 - success
         batch["rewards"] = success - (1.0 if self.config.gc_negative else 0.0)

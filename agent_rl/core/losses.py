@@ -47,6 +47,11 @@ def weighted_bc_loss(log_probs: torch.Tensor, weights: torch.Tensor) -> torch.Te
     return -(weights.detach() * log_probs).mean()
 
 
+def ddpgbc_loss(q: torch.Tensor, log_probs: torch.Tensor, alpha: float) -> torch.Tensor:
+    """DDPG+BC: −Q normalised by its mean magnitude (a constant), plus α times the negative log-likelihood."""
+    return -q.mean() / (q.abs().mean().detach() + 1e-6) - alpha * log_probs.mean()
+
+
 def awr_weights(advantages: torch.Tensor, temperature: float, max_weight: float = 100.0) -> torch.Tensor:
     """exp(advantage · temperature), clipped above for stability (IQL's extraction); no gradient."""
     return torch.exp(advantages.detach() * temperature).clamp(max=max_weight)

@@ -1,8 +1,12 @@
 """Recipe stage `control_train`: offline RL (FQL, IQL, ReBRAC) on an OGBench dataset, optional online
-fine-tuning (the FQL paper's, or WSRL's without the offline data), and evaluation on the single-task goals.
+fine-tuning (the FQL paper's, or WSRL's without the offline data), and evaluation on the single-task goals;
+or a goal-conditioned agent (GCBC, GCIVL, GCIQL, QRL, CRL, HIQL), offline only, evaluated on the goals.
 
 As in the papers, each task (task1..task5) is its own single-task problem with its own rewards, so one agent
-is trained per task. The stage writes `task{N}/checkpoint.pt` per task (resumed from on rerun), training
+is trained per task; a goal-conditioned agent is one agent for all tasks, trained on hindsight-relabelled
+goals (`agent_rl.core.gc_buffer`) and evaluated towards each task's goal (OGBench's goal-conditioned
+protocol); its checkpoint is `goals/checkpoint.pt` and its training metrics carry task 0.
+The stage writes `task{N}/checkpoint.pt` per task (resumed from on rerun), training
 metrics to the stage's `metrics.csv`, evaluations to `eval.csv` (success against steps, every task), and at the
 end `results.json` (success per task and overall) and `success.png`. Agents train on `device` (default: CUDA
 when there is a GPU). `pretrained: STAGE` starts each task from that earlier stage's final checkpoint, so two
@@ -21,17 +25,18 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm import tqdm
 
-from agent_rl.control.evaluate import evaluate, plot_success
-from agent_rl.control.presets import AGENTS, build_config
+from agent_rl.control.evaluate import evaluate, evaluate_goals, plot_success
+from agent_rl.control.presets import AGENTS, GOAL_AGENTS, build_config
 from agent_rl.core.buffers import TransitionBuffer
 from agent_rl.core.device import resolve_device
+from agent_rl.core.gc_buffer import GoalBuffer
 from agent_rl.core.wsrl import OnlineConfig, OnlineLoop
 from agent_rl.errors import UserError
 from agent_rl.runlog import MetricsLogger
 from agent_rl.stages import StageContext
 from envs.control.datasets import load_datasets
 from envs.control.generate import GenConfig, generate
-from envs.control.ogbench_envs import NUM_TASKS, DatasetName, make_singletask_env
+from envs.control.ogbench_envs import NUM_TASKS, DatasetName, make_goal_env, make_singletask_env
 
 FIELDS = ("observations", "actions", "rewards", "masks", "next_observations")
 
@@ -53,7 +58,7 @@ class Config(BaseModel):
     dataset_path: str | None = None  # NAME.npz (its NAME-val.npz beside it); ours or the official download
     generate: GenerateSettings | None = None
     tasks: list[int] = Field(default_factory=lambda: list(range(1, NUM_TASKS + 1)))
-    agent: Literal["fql", "iql", "rebrac"] = "fql"
+    agent: Literal["fql", "iql", "rebrac", "gcbc", "gcivl", "gciql", "qrl", "crl", "hiql"] = "fql"
     preset: Literal["gpu", "cpu"] = "gpu"  # gpu: the paper's sizes; cpu: narrower nets, fewer flow steps
     agent_config: dict[str, Any] = Field(default_factory=dict)  # overrides of the agent's get_config()
     device: str = "auto"  # auto: cuda when available, else cpu (agent_rl.core.device)
@@ -77,6 +82,8 @@ class Config(BaseModel):
             raise ValueError("give dataset_path (an OGBench .npz) or generate: {episodes: N} to make one")
         if bad := [t for t in self.tasks if not 1 <= t <= NUM_TASKS]:
             raise ValueError(f"tasks must be in 1..{NUM_TASKS}, got {bad}")
+        if self.agent in GOAL_AGENTS and self.online_steps:
+            raise ValueError(f"{self.agent} is goal-conditioned and trains offline only: set online_steps: 0")
         build_config(self.agent, self.preset, self.env, self.agent_config, online=self.online_steps > 0)
         return self
 
@@ -101,37 +108,48 @@ class TaskTrainer:
 
     def __init__(self, config: Config, ctx: StageContext, dataset_file: Path, task: int):
         self.config, self.ctx, self.task = config, ctx, task
-        self.dir = ctx.stage_dir / f"task{task}"
+        self.dir = ctx.stage_dir / self.folder
         self.dir.mkdir(parents=True, exist_ok=True)
         agent_cls, _ = AGENTS[config.agent]
         self.agent_config = build_config(
             config.agent, config.preset, config.env, config.agent_config, online=config.online_steps > 0
         )
+        self.next_actions = agent_cls.needs_next_actions
         self.eval_env = self._make_env()
-        train, _ = load_datasets(config.env, dataset_file, task, env=self.eval_env)
-        self.offline = {k: train[k].astype(np.float32) for k in FIELDS}
-        self.offline_size = len(self.offline["observations"])
-        obs_dim, action_dim = self.offline["observations"].shape[1], self.offline["actions"].shape[1]
+        self.buffer = self._offline_buffer(dataset_file)
+        obs_dim, action_dim = self.buffer.data["observations"].shape[1], self.buffer.data["actions"].shape[1]
         if config.torch_threads:
             torch.set_num_threads(config.torch_threads)
         self.device = resolve_device(config.device)
         torch.manual_seed(ctx.seed + task)
         self.agent = agent_cls(obs_dim, action_dim, self.agent_config, device=self.device)
-        self.next_actions = agent_cls.needs_next_actions
         self.rng = np.random.default_rng(ctx.seed + task)
         self.step = 0
-        self.history: list[tuple[int, float]] = []
-        self.buffer = TransitionBuffer.from_dataset(self.offline, next_actions=self.next_actions)
+        self.history: list[tuple] = []  # (step, success), then each task's success for a goal agent
         self.checkpoint = self.dir / "checkpoint.pt"
         self.eval_logger = MetricsLogger(ctx.stage_dir, name="eval")  # eval.csv / eval.jsonl, all tasks
         if ctx.resume and self.checkpoint.exists():
             self._load(self.checkpoint)
         elif config.pretrained:
-            self._load_pretrained(ctx.run_dir / config.pretrained / f"task{task}" / "checkpoint.pt")
+            self._load_pretrained(ctx.run_dir / config.pretrained / self.folder / "checkpoint.pt")
+
+    @property
+    def folder(self) -> str:
+        return f"task{self.task}"
+
+    @property
+    def _env_limit(self) -> dict[str, int]:
+        return {"max_episode_steps": self.config.episode_steps} if self.config.episode_steps else {}
 
     def _make_env(self):
-        limit = {"max_episode_steps": self.config.episode_steps} if self.config.episode_steps else {}
-        return make_singletask_env(self.config.env, self.task, **limit)
+        return make_singletask_env(self.config.env, self.task, **self._env_limit)
+
+    def _offline_buffer(self, dataset_file: Path) -> TransitionBuffer:
+        """This task's transitions, with its single-task rewards and masks."""
+        train, _ = load_datasets(self.config.env, dataset_file, self.task, env=self.eval_env)
+        self.offline = {k: train[k].astype(np.float32) for k in FIELDS}
+        self.offline_size = len(self.offline["observations"])
+        return TransitionBuffer.from_dataset(self.offline, next_actions=self.next_actions)
 
     @property
     def total_steps(self) -> int:
@@ -204,9 +222,7 @@ class TaskTrainer:
         """Run to the configured number of steps (from the checkpoint, if any); returns the final success."""
         cfg = self.config
         online: OnlineLoop | None = None
-        bar = tqdm(
-            total=self.total_steps, initial=self.step, desc=f"{cfg.agent} task{self.task}", unit="step"
-        )
+        bar = tqdm(total=self.total_steps, initial=self.step, desc=f"{cfg.agent} {self.folder}", unit="step")
         while self.step < self.total_steps:
             if self.step < cfg.offline_steps:
                 metrics = self.agent.update(
@@ -235,7 +251,7 @@ class TaskTrainer:
                     {"stage": "control_train", "task": self.task, "step": self.step, **metrics}
                 )
             if self.step % cfg.eval_interval == 0 or self.step == self.total_steps:
-                bar.write(f"task{self.task} step {self.step}: success {self._evaluate():.2f}")
+                bar.write(f"{self.folder} step {self.step}: success {self._evaluate():.2f}")
             if self.step % cfg.checkpoint_interval == 0 or self.step == self.total_steps:
                 self._save()
         bar.close()
@@ -248,6 +264,57 @@ class TaskTrainer:
         return self.history[-1][1]
 
 
+class GoalTrainer(TaskTrainer):
+    """Trains, checkpoints and evaluates one goal-conditioned agent on all of the stage's tasks."""
+
+    def __init__(self, config: Config, ctx: StageContext, dataset_file: Path):
+        super().__init__(config, ctx, dataset_file, task=0)
+
+    @property
+    def folder(self) -> str:
+        return "goals"
+
+    def _make_env(self):
+        return make_goal_env(self.config.env, **self._env_limit)
+
+    def _offline_buffer(self, dataset_file: Path) -> GoalBuffer:
+        """All transitions; goals, rewards and masks are relabelled per batch."""
+        train, _ = load_datasets(self.config.env, dataset_file)
+        data = {
+            k: train[k].astype(np.float32)
+            for k in ("observations", "actions", "next_observations", "terminals")
+        }
+        return GoalBuffer(data, self.agent_config.goals)
+
+    def _evaluate(self) -> float:
+        self.agent.eval()
+        result = evaluate_goals(self.agent.act, self.eval_env, self.config.tasks, self.config.eval_episodes)
+        self.agent.train()
+        per_task = {t: result[f"task{t}"] for t in self.config.tasks}
+        self.history.append((self.step, result["success"], per_task))
+        for task, success in per_task.items():
+            self.eval_logger.log({"task": task, "step": self.step, "eval/success": success})
+        return result["success"]
+
+    def task_histories(self) -> dict[int, list[tuple[int, float]]]:
+        return {t: [(step, per_task[t]) for step, _, per_task in self.history] for t in self.config.tasks}
+
+
+def _train_all(config: Config, ctx: StageContext, dataset_file: Path) -> tuple[dict, dict]:
+    """(final success, evaluation history) per task."""
+    if config.agent in GOAL_AGENTS:
+        trainer = GoalTrainer(config, ctx, dataset_file)
+        trainer.train()
+        history = trainer.task_histories()
+        return {t: points[-1][1] for t, points in history.items()}, history
+    final, history = {}, {}
+    for task in config.tasks:
+        trainer = TaskTrainer(config, ctx, dataset_file, task)
+        final[task] = trainer.train()
+        history[task] = trainer.history
+    return final, history
+
+
 def run(config: Config, ctx: StageContext) -> dict[str, str]:
     """Train and evaluate one agent per task; write results.json and success.png into the stage folder."""
     dataset_file = _dataset_file(config, ctx)
@@ -255,11 +322,7 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
         raise UserError(
             f"dataset {dataset_file} not found (official downloads cannot be reached here: use generate)"
         )
-    final, history = {}, {}
-    for task in config.tasks:
-        trainer = TaskTrainer(config, ctx, dataset_file, task)
-        final[task] = trainer.train()
-        history[task] = trainer.history
+    final, history = _train_all(config, ctx, dataset_file)
     results = {
         "env": config.env,
         "agent": config.agent,

@@ -1,6 +1,6 @@
 """`webarena_eval` stage: score a model on WebArena-format tasks with the rule-based evaluators.
 
-Runs `evaluator.webarena.cli.evaluate` (what `agent-rl eval webarena` runs) for the stage's input `model`
+Runs `agent_rl.commands.webarena.evaluate_webarena` (what `agent-rl eval webarena` runs, from typed settings) for the stage's input `model`
 (and input `judge`, a model for the fuzzy_match and N/A evaluators, when given): on the bundled sites
 (started for the stage), or on your own task file and sites (`tasks` + `sites_from_env`). Outputs `report`
 (the HTML report) and `summary` (success by site and by eval type).
@@ -8,15 +8,13 @@ Runs `evaluator.webarena.cli.evaluate` (what `agent-rl eval webarena` runs) for 
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent_rl.commands.webarena import WebArenaEval, evaluate_webarena
 from agent_rl.stages import StageContext
-from evaluator.webarena.cli import SITE_FLAGS, evaluate
 
 
 class Config(BaseModel):
@@ -35,29 +33,22 @@ class Config(BaseModel):
 
 def run(config: Config, ctx: StageContext) -> dict[str, str]:
     out = ctx.stage_dir / "webarena"
-    options = argparse.Namespace(
-        model=ctx.resolve("model"),
-        judge=ctx.resolve("judge") if "judge" in ctx.artifacts else None,
-        out=out,
-        tasks=Path(config.tasks) if config.tasks else None,
-        bundled=config.tasks is None,
-        dataset=None,
-        sites_from_env=config.sites_from_env,
-        **dict.fromkeys(SITE_FLAGS),
-        helpers=None,
-        backend=config.backend,
-        base_url=config.base_url,
-        parallel=config.parallel,
-        max_steps=config.max_steps,
-        task_ids=",".join(map(str, config.task_ids)) if config.task_ids else None,
-        allowed_origins=[],
-        auth_dir=None,
-        vision=config.vision,
-        no_screenshots=False,
-        max_new_tokens=config.max_new_tokens,
-        max_tree_chars=16000,
+    summary = evaluate_webarena(
+        WebArenaEval(
+            model=ctx.resolve("model"),
+            judge=ctx.resolve("judge") if "judge" in ctx.artifacts else None,
+            out=out,
+            tasks=Path(config.tasks) if config.tasks else None,
+            bundled=config.tasks is None,
+            sites_from_env=config.sites_from_env,
+            backend=config.backend,
+            base_url=config.base_url,
+            parallel=config.parallel,
+            max_steps=config.max_steps,
+            task_ids=",".join(map(str, config.task_ids)) if config.task_ids else None,
+            vision=config.vision,
+            max_new_tokens=config.max_new_tokens,
+        )
     )
-    evaluate(options)
-    summary = json.loads((out / "summary.json").read_text())
     ctx.logger.log({"stage": ctx.name, **{f"webarena.{k}": v for k, v in summary["overall"].items()}})
     return {"report": ctx.rel(out / "report.html"), "summary": ctx.rel(out / "summary.json")}

@@ -66,12 +66,23 @@ def make_singletask_env(dataset_name: str, task: int, **kwargs) -> gymnasium.Env
 
     if not 1 <= task <= NUM_TASKS:
         raise UserError(f"task must be in 1..{NUM_TASKS}, got {task}")
-    name = DatasetName.parse(dataset_name)
-    if name.env.startswith("visual-"):
+    return _make(DatasetName.parse(dataset_name).singletask_env_id(task), **kwargs)
+
+
+def make_goal_env(dataset_name: str, **kwargs) -> gymnasium.Env:
+    """The goal-conditioned evaluation env of a dataset (e.g. `cube-single-v0`): `reset(options={'task_id': t})`
+    sets task t's goal."""
+    return _make(DatasetName.parse(dataset_name).env_id, **kwargs)
+
+
+def _make(env_id: str, **kwargs) -> gymnasium.Env:
+    import ogbench  # noqa: F401  (registers the env ids)
+
+    if env_id.startswith("visual-"):
         raise UserError(
             "only state-based OGBench environments are supported here (drop the 'visual-' prefix)"
         )
     try:
-        return gymnasium.make(name.singletask_env_id(task), **kwargs)
+        return gymnasium.make(env_id, **kwargs)
     except gymnasium.error.Error as err:
-        raise UserError(f"OGBench has no environment {name.singletask_env_id(task)!r}: {err}") from err
+        raise UserError(f"OGBench has no environment {env_id!r}: {err}") from err

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Literal
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from agent_rl.core.spaces import ChatObservation, text_actions
 from agent_rl.errors import UserError
 from envs.web.actions import ActionParseError, parse_action
 from envs.web.browser import BrowserHost, shared_host
+from envs.web.config import WebEnvConfig
 from envs.web.miniwob.page import MiniWobPage
 from envs.web.prompt import chat_prompt
 from envs.web.scoring import Scorer
@@ -34,28 +34,6 @@ from envs.web.session import BrowserCrashed, BrowserSession, SyncPage
 
 _PLACEHOLDER = re.compile(r"__([A-Z_]+)__")
 OBSERVATION_KEYS = ("intent", "url", "tabs", "active_tab", "axtree", "elements", "nodes", "screenshot", "som")
-
-
-class WebEnvConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    max_steps: int = 30
-    viewport: tuple[int, int] = (1280, 720)
-    screenshots: bool = True  # capture screenshot + set-of-marks image each step
-    vision: bool = False  # put the set-of-marks image into the chat prompt (for VLM agents)
-    settle_timeout_s: float = 5.0  # cap on the event-driven wait after each action
-    navigation_timeout_s: float = 20.0
-    # Early stop after this many unparsable actions in a row (as WebArena: an action that parses but fails, e.g.
-    # a missing element or a blocked request, is reported to the agent and does not count).
-    max_invalid: int = 3
-    max_repeats: int = 3  # early stop after the same action this many times in a row
-    max_tree_chars: int = 16000  # the tree is cut to this length in the chat prompt
-    history: int = 3  # past actions shown in the prompt (PAE shows 3)
-    prompt_view: Literal["tree", "elements"] = "tree"  # the page as the tree, or as PAE's element list
-    evaluate: bool = True  # score the episode with the env's scorer when it ends
-    allowed_origins: list[str] = []
-    prewarm: bool = True  # make the next episode's context while this one runs
-    auth_dir: str | None = None  # folder of storage-state files; a task's storage_state is looked up by name
 
 
 class WebEnv(gym.Env):

@@ -25,7 +25,8 @@ from functools import cache
 from typing import Any
 
 from agent_rl.errors import UserError
-from envs.web.tasks import BUNDLED_DIR, Task, fill_placeholders, site_urls
+from envs.web.tasks import BUNDLED_DIR, Task, fill_placeholders
+from envs.web.urls import site_urls
 
 ORACLES_FILE = BUNDLED_DIR / "oracles.json"
 WRONG_ANSWER = "I could not find this"

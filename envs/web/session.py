@@ -22,10 +22,10 @@ from envs.web.actions import Action
 from envs.web.browser import BrowserHost
 from envs.web.observation import Capture, capture
 from envs.web.security import origin, refusal
-from envs.web.tasks import SITE_VARS
+from envs.web.urls import SITE_VARS
 
 if TYPE_CHECKING:
-    from envs.web.env import WebEnvConfig
+    from envs.web.config import WebEnvConfig
 
 _RAF2 = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 _CRASH_MARKERS = ("Target closed", "has been closed", "Browser closed", "Connection closed", "crashed")

@@ -12,7 +12,6 @@ A task whose placeholder or site has no URL is an error that names the variable.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -22,17 +21,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent_rl.errors import UserError
+from envs.web.urls import PLACEHOLDERS, SITE_VARS, site_urls
 
-SITE_VARS = {
-    "shopping": "SHOPPING",
-    "shopping_admin": "SHOPPING_ADMIN",
-    "reddit": "REDDIT",
-    "gitlab": "GITLAB",
-    "map": "MAP",
-    "wikipedia": "WIKIPEDIA",
-    "homepage": "HOMEPAGE",
-}
-PLACEHOLDERS = {f"__{var}__": var for var in SITE_VARS.values()}
 _PLACEHOLDER_RE = re.compile("|".join(sorted(map(re.escape, PLACEHOLDERS), key=len, reverse=True)))
 EVAL_TYPES = ("string_match", "url_match", "program_html")
 AND_SEP = " |AND| "
@@ -150,18 +140,6 @@ class ValidationReport(BaseModel):
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def site_urls(urls: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """{VARIABLE: url} from URLS (keys like "SHOPPING", "shopping" or "__SHOPPING__"), else the environment."""
-    env = os.environ if env is None else env
-    out = {var: env[var].rstrip("/") for var in SITE_VARS.values() if env.get(var)}
-    for key, url in (urls or {}).items():
-        var = key.strip("_").upper()
-        if var not in PLACEHOLDERS.values():
-            raise UserError(f"unknown site {key!r}; known: {', '.join(SITE_VARS.values())}")
-        out[var] = url.rstrip("/")
-    return out
 
 
 def read_raw(source: str | Path | list | dict) -> list[dict]:

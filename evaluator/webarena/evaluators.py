@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlparse
 from agent_rl.errors import UserError
 from evaluator.webarena import judge as judges
 from evaluator.webarena.helpers import HelperError, call_helper
+from evaluator.webarena.text import clean_answer
 
 EVAL_TYPES = ("string_match", "url_match", "program_html")
 OR_SEP = " |OR| "
@@ -49,14 +50,6 @@ class EvalResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"score": self.score, "details": self.details}
-
-
-def clean_answer(text: str) -> str:
-    """Strip, drop one pair of surrounding quotes, lowercase (WebArena's `clean_answer`; no second strip)."""
-    text = str(text).strip()
-    if (text.startswith("'") and text.endswith("'")) or (text.startswith('"') and text.endswith('"')):
-        text = text[1:-1]
-    return text.lower()
 
 
 @functools.cache
@@ -279,7 +272,7 @@ def evaluate_task(
     if hasattr(config, "model_dump"):
         config = config.model_dump()
     if urls is None:
-        from envs.web.tasks import site_urls
+        from envs.web.urls import site_urls
 
         urls = site_urls()
     if helpers is None:

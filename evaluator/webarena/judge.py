@@ -67,7 +67,7 @@ def fuzzy_match(judge: Any, intent: str, reference: str, answer: str) -> tuple[f
     here it scores 0 and the reply is kept in the details.
     """
     if isinstance(judge, WordForWord):
-        from evaluator.webarena.evaluators import clean_answer
+        from evaluator.webarena.text import clean_answer
 
         same = clean_answer(reference) == clean_answer(answer)
         return float(same), "correct (word for word)" if same else "incorrect (not word for word)"

@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from envs.web.tasks import SITE_VARS, Task, validate_tasks
+from envs.web.tasks import Task, validate_tasks
+from envs.web.urls import SITE_VARS
 from evaluator.webarena.evaluators import EVAL_TYPES, JS_LOCATOR_PREFIXES, URL_RULE, needs_judge
 from evaluator.webarena.helpers import helper_name
 

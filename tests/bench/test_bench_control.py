@@ -12,6 +12,13 @@ def test_bench_control_quick_reports_speed_against_the_sgemm_limit():
     assert eager["updates_per_s"] > 0 and result["sgemm_gflop_per_s"] > 0
     assert eager["fraction_of_sgemm"] > 0 and eager["vs_reference_jax"] > 0
     assert result["single_thread"]["updates_per_s"] > 0
-    assert set(result["goal_agents_single_thread_updates_per_s"]) == {"GCBC", "GCIVL", "GCIQL"}
+    assert set(result["goal_agents_single_thread_updates_per_s"]) == {
+        "GCBC",
+        "GCIVL",
+        "GCIQL",
+        "QRL",
+        "CRL",
+        "HIQL",
+    }
     # FLOPs of one update at the default size: about 12 GFLOP (forward + backward of every MLP it runs)
     assert 8 < result["gflop_per_update"] < 16

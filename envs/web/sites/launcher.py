@@ -227,7 +227,7 @@ def live_sites(from_env: bool = False) -> Iterator[tuple[dict[str, str], dict[st
     """({URL key: url}, {URL key: description}) for a run: the bundled sites, started for its duration, or
     with `from_env` the sites named by SHOPPING, REDDIT, ... (e.g. self-hosted WebArena), left as they are."""
     if from_env:
-        from envs.web.tasks import site_urls
+        from envs.web.urls import site_urls
 
         urls = {var.lower(): url for var, url in site_urls().items()}
         if not urls:

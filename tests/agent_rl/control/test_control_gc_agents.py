@@ -12,25 +12,11 @@ from agent_rl.control.gcivl import GCIVL, GCIVLConfig, weighted_expectile_loss
 OBS, ACT, N = 4, 2, 32
 
 
-def _batch() -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(0)
-    obs = torch.randn(N, OBS, generator=g)
-    return {
-        "observations": obs,
-        "next_observations": obs + 0.1,
-        "actions": torch.rand(N, ACT, generator=g) * 2 - 1,
-        "value_goals": torch.randn(N, OBS, generator=g),
-        "actor_goals": torch.randn(N, OBS, generator=g),
-        "rewards": -torch.ones(N),
-        "masks": torch.ones(N),
-    }
-
-
-def test_gcbc_loss_is_the_gaussian_negative_log_likelihood_with_unit_std():
+def test_gcbc_loss_is_the_gaussian_negative_log_likelihood_with_unit_std(goal_batch):
     agent = GCBC(OBS, ACT, GCBCConfig(actor_hidden=(8,)))
     with torch.no_grad():
         agent.actor.net.weights[-1].zero_()  # the mean is then 0 everywhere
-    batch = _batch()
+    batch = goal_batch
     loss, _ = agent.total_loss(batch)
     expected = 0.5 * batch["actions"].pow(2).sum(-1).mean() + ACT * 0.5 * math.log(2 * math.pi)
     assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
@@ -42,10 +28,10 @@ def test_weighted_expectile_loss_weights_by_the_advantage_sign():
     assert weighted_expectile_loss(adv, diff, 0.9).item() == pytest.approx((0.9 * 4 + 0.1 * 4) / 2)
 
 
-def test_gcivl_gradient_flow_and_one_joint_step():
+def test_gcivl_gradient_flow_and_one_joint_step(goal_batch):
     torch.manual_seed(0)
     agent = GCIVL(OBS, ACT, GCIVLConfig(actor_hidden=(8,), value_hidden=(8,), tau=0.5))
-    batch = _batch()
+    batch = goal_batch
     agent.actor_loss(batch).backward()
     assert all(p.grad is None for p in agent.value.parameters())  # AWR weights are constants
     assert all(p.grad is not None for p in agent.actor.parameters())
@@ -61,12 +47,12 @@ def test_gcivl_gradient_flow_and_one_joint_step():
         assert torch.allclose(t1, 0.5 * t0 + 0.5 * v0, atol=1e-6)  # from the pre-step value
 
 
-def test_gcivl_value_loss_matches_the_two_head_definition():
+def test_gcivl_value_loss_matches_the_two_head_definition(goal_batch):
     torch.manual_seed(1)
     agent = GCIVL(OBS, ACT, GCIVLConfig(actor_hidden=(8,), value_hidden=(8,)))
     with torch.no_grad():
         agent.target_value.net.biases[-1][1].add_(1.0)  # target heads differ
-    batch = _batch()
+    batch = goal_batch
     loss, _ = agent.value_loss(batch)
     with torch.no_grad():
         nv = agent.target_value(batch["next_observations"], batch["value_goals"])
@@ -79,7 +65,7 @@ def test_gcivl_value_loss_matches_the_two_head_definition():
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
 
 
-def test_gciql_is_iql_on_goal_conditioned_inputs_with_separate_actor_goals():
+def test_gciql_is_iql_on_goal_conditioned_inputs_with_separate_actor_goals(goal_batch):
     from agent_rl.control.gciql import GCIQL, GCIQLConfig
     from agent_rl.control.iql import IQL
 
@@ -87,7 +73,7 @@ def test_gciql_is_iql_on_goal_conditioned_inputs_with_separate_actor_goals():
     cfg = GCIQLConfig(actor_hidden=(8,), critic_hidden=(8,))
     agent = GCIQL(OBS, ACT, cfg)
     assert cfg.extraction == "ddpgbc" and cfg.alpha == 0.3 and cfg.goals.actor_p_randomgoal == 0.5
-    batch = _batch()
+    batch = goal_batch
     _, info = agent.total_loss(batch)
     value_view = {
         **batch,

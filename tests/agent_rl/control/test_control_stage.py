@@ -175,3 +175,32 @@ def test_shipped_control_recipes_validate(recipe):
     from agent_rl.recipe import load_recipe
 
     assert load_recipe(recipe).stages[0].type == "control_train"
+
+
+@pytest.mark.e2e
+def test_a_goal_conditioned_agent_trains_once_for_all_tasks_and_resumes(tmp_path):
+    from agent_rl.stages.control_compare import summarise
+
+    cfg = _config(
+        agent="hiql",
+        agent_config={"actor_hidden": [16], "value_hidden": [16], "batch_size": 16},
+        tasks=[1, 3],
+        offline_steps=8,
+        eval_interval=4,
+    )
+    run(cfg, _ctx(tmp_path))
+    stage = tmp_path / "control"
+    assert (stage / "goals" / "checkpoint.pt").exists() and not (stage / "task1").exists()
+    results = json.loads((stage / "results.json").read_text())
+    assert set(results["success_per_task"]) == {"task1", "task3"}
+    assert [s for s, _ in results["history"]["task3"]] == [4, 8]
+    evals = [json.loads(line) for line in (stage / "eval.jsonl").read_text().splitlines()]
+    assert sorted((e["task"], e["step"]) for e in evals) == [(1, 4), (1, 8), (3, 4), (3, 8)]
+    assert summarise(stage)["success_per_task"] == results["success_per_task"]  # the report reads it
+    run(cfg, _ctx(tmp_path, resume=True))  # finished: resumes at the end, adds nothing
+    assert len(json.loads((stage / "results.json").read_text())["history"]["task1"]) == 2
+
+
+def test_goal_conditioned_agents_refuse_online_steps():
+    with pytest.raises(ValidationError, match="offline only"):
+        _config(agent="crl", agent_config={}, online_steps=5)

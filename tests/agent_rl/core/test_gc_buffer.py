@@ -84,3 +84,24 @@ def test_goal_probabilities_must_sum_to_one_and_trajectories_must_end():
     data["terminals"][-1] = 0
     with pytest.raises(ValueError, match="last transition"):
         GoalBuffer(data)
+
+
+def test_subgoals_are_k_steps_ahead_capped_at_the_goal_or_the_trajectory_end():
+    k = 25
+    buffer = GoalBuffer(_dataset(), GoalConfig(subgoal_steps=k, actor_p_trajgoal=0.6, actor_p_randomgoal=0.4))
+    ids = buffer.sample_indices(N, np.random.default_rng(5))
+    idx, final = ids["idx"], buffer.final_state(ids["idx"])
+    assert (ids["low_actor_goals"] == np.minimum(idx + k, final)).all()
+    goals, targets = ids["high_actor_goals"], ids["high_actor_targets"]
+    on_traj = (goals // LENGTH == idx // LENGTH) & (goals > idx)
+    assert on_traj.mean() == pytest.approx(0.6 + 0.4 / EPISODES, abs=0.02)
+    capped_at_goal, capped_at_end = (
+        targets == np.minimum(idx + k, goals),
+        targets == np.minimum(idx + k, final),
+    )
+    assert (capped_at_goal | capped_at_end).all() and capped_at_end[~on_traj].all()
+    assert capped_at_goal[on_traj].mean() > 0.99  # a random goal that falls ahead is capped at the end
+    batch = buffer.sample(64, np.random.default_rng(6))
+    ahead = batch["low_actor_goals"][:, 0] - batch["observations"][:, 0]
+    assert ((ahead >= 0) & (ahead <= k)).all() and (ahead == k).float().mean() > 0.8
+    assert "low_actor_goals" not in GoalBuffer(_dataset()).sample(8, np.random.default_rng(6))

@@ -164,7 +164,8 @@ def test_start_sites_with_a_base_port_and_a_subset():
 
 def test_sites_serve_cli_prints_urls_and_env_lines(capsys, tmp_path):
     parser = argparse.ArgumentParser()
-    sites_cli.add_arguments(parser)
+    commands = parser.add_subparsers()
+    sites_cli.register(lambda verb, noun, help: commands.add_parser(noun, help=help))
     args = parser.parse_args(["serve", "--sites", "forum", "--auth-dir", str(tmp_path)])
     stop = threading.Event()
     runner = threading.Thread(target=sites_cli.main, args=(args, stop))

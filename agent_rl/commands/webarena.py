@@ -24,6 +24,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from agent_rl.backends.options import add_backend_arguments, backend_spec
 from agent_rl.errors import UserError
 from envs.web.env import WebEnvConfig
@@ -126,7 +128,7 @@ def _helpers_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _helper_table(args: argparse.Namespace, bundled: bool) -> Any:
+def _helper_table(args: argparse.Namespace | WebArenaEval, bundled: bool) -> Any:
     from envs.web.sites.helpers import HELPERS
 
     return (
@@ -161,7 +163,7 @@ def score_run(args: argparse.Namespace) -> int:
 
 
 def validate_tasks(args: argparse.Namespace) -> int:
-    from envs.web.tasks import site_urls
+    from envs.web.urls import site_urls
     from evaluator.webarena.validate import check_tasks
 
     if (args.file is None) == (args.dataset is None):
@@ -224,7 +226,7 @@ def _validate_verified(args: argparse.Namespace) -> int:
     return 0
 
 
-def _flag_urls(args: argparse.Namespace) -> dict[str, str]:
+def _flag_urls(args: argparse.Namespace | WebArenaEval) -> dict[str, str]:
     return {name.upper(): getattr(args, name) for name in SITE_FLAGS if getattr(args, name, None)}
 
 
@@ -244,19 +246,63 @@ def check_reachable(urls: dict[str, str], needed: set[str], timeout: float = 10.
             raise UserError(f"site {var} at {url} is unreachable ({err}); start it or fix {var}") from err
 
 
-def _backend(args: argparse.Namespace, model: str) -> Any:
+def _backend(args: argparse.Namespace | WebArenaEval, model: str) -> Any:
     from agent_rl.backends import make_backend
 
     return make_backend(backend_spec(args, model))
 
 
+class WebArenaEval(BaseModel):
+    """The settings of one `eval webarena` run: the command's options, and what the `webarena_eval` stage
+    passes. The field names are the command's option names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str  # 'oracle', 'wrong', or a model path / hub id / built-in name
+    judge: str | None = None  # model for fuzzy_match / N/A judgements
+    out: Path
+    tasks: Path | None = None  # a task config file ...
+    bundled: bool = False  # ... or the bundled tasks on bundled sites started for the run ...
+    dataset: str | None = None  # ... or a task set that webarena-verified ships
+    sites_from_env: bool = False
+    shopping: str | None = None
+    shopping_admin: str | None = None
+    reddit: str | None = None
+    gitlab: str | None = None
+    wikipedia: str | None = None
+    map: str | None = None
+    homepage: str | None = None
+    helpers: str | None = None
+    backend: str = "transformers"
+    base_url: str | None = None
+    parallel: int = Field(4, ge=1)
+    max_steps: int = Field(30, ge=1)
+    task_ids: str | None = None  # comma-separated
+    allowed_origins: list[str] = []
+    auth_dir: Path | None = None
+    vision: bool = False
+    no_screenshots: bool = False
+    max_new_tokens: int = Field(256, ge=1)
+    max_tree_chars: int = Field(16000, ge=1)
+
+
 def evaluate(args: argparse.Namespace) -> int:
+    try:
+        run = WebArenaEval(**{name: getattr(args, name) for name in WebArenaEval.model_fields})
+    except ValidationError as err:
+        problem = err.errors()[0]
+        raise UserError(f"--{str(problem['loc'][0]).replace('_', '-')}: {problem['msg']}") from None
+    evaluate_webarena(run)
+    return 0
+
+
+def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
+    """Run the agent on the tasks into `args.out` (episode store and its views); return the summary."""
     from agent_rl.backends import closing
     from agent_rl.rollout.webarena import RunSettings, run_webarena
-    from envs.web.tasks import SITE_VARS, load_bundled_tasks, load_tasks, site_urls
+    from envs.web.tasks import load_bundled_tasks, load_tasks
+    from envs.web.urls import SITE_VARS, site_urls
 
-    if args.parallel < 1:
-        raise UserError("--parallel must be at least 1")
     backend_spec(args, args.model)  # checks --backend / --base-url before any site starts
     wanted = None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()]
     with ExitStack() as stack:
@@ -348,13 +394,13 @@ def evaluate(args: argparse.Namespace) -> int:
     )
     if summary["errors"]:
         print(f"{len(summary['errors'])} task(s) ended with an error; see summary.json", file=sys.stderr)
-    return 0
+    return summary
 
 
 def _http_reset(urls: dict[str, str]) -> Any:
     """Reset a site served by `agent-rl sites serve` (POST /__reset); other deployments are left as they are."""
     from envs.web.sites.launcher import http_reset
-    from envs.web.tasks import SITE_VARS
+    from envs.web.urls import SITE_VARS
 
     warned: set[str] = set()
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from agent_rl.commands.judge import ruled_episodes
 from agent_rl.errors import UserError
-from evaluator.judge.cli import ruled_episodes
 
 
 def test_a_garbage_line_is_one_clear_error(tmp_path):
