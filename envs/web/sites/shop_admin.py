@@ -112,7 +112,7 @@ class ShopAdmin:
         price = round(form_number(req.form.get("price", ""), "Price", lo=0, hi=MAX_PRICE) * 100)
         stock = int(form_number(req.form.get("stock", ""), "Stock", lo=0, hi=MAX_STOCK, whole=True))
         name = req.form.get("name", "").strip()
-        if not name or price < 0 or stock < 0:
+        if not name:  # price and stock were bounded (0 and up) by form_number
             raise HttpError(400, "Name, a non-negative price and a non-negative stock are required.")
         enabled = 1 if req.form.get("enabled", "1") == "1" else 0
         self.run(
