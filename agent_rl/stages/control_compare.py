@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent_rl.control.evaluate import save_figure
 from agent_rl.core.jsonl import read_jsonl
 from agent_rl.errors import UserError
+from agent_rl.rollout.gp_eval import wilson_interval
 from agent_rl.stages import StageContext
 
 
@@ -50,10 +51,14 @@ def summarise(stage_dir: Path) -> dict:
     evals = [{"step": s, "success": v} for points in results["history"].values() for s, v in points]
     success = _mean_curve(evals, "success")
     q = _mean_curve(read_jsonl(stage_dir / "metrics.jsonl"), "q_mean")
+    episodes = results.get("eval_episodes")  # absent in stages written before it was recorded
+    n = episodes * len(results["success_per_task"]) if episodes else 0
     return {
         "agent": results["agent"],
         "steps": results["steps"],
         "success": results["success"],
+        "success_interval": wilson_interval(round(results["success"] * n), n) if n else None,
+        "eval_episodes": n,
         "success_per_task": results["success_per_task"],
         "best_success": max(success[1], default=0.0),
         "final_q": q[1][-1] if q[1] else None,
@@ -76,15 +81,23 @@ def _plot(curves: dict[str, tuple[list, list]], path: Path, ylabel: str, title: 
     save_figure(fig, ax, path, "steps (offline updates, then online env steps)", ylabel, title)
 
 
+def _interval(summary: dict) -> str:
+    """The final success's 95% Wilson interval over all its evaluation episodes, e.g. '0.12–0.35 (n=50)'."""
+    if not summary.get("success_interval"):
+        return "–"
+    low, high = summary["success_interval"]
+    return f"{low:.2f}–{high:.2f} (n={summary['eval_episodes']})"
+
+
 def table(summaries: dict[str, dict]) -> str:
     tasks = sorted({t for s in summaries.values() for t in s["success_per_task"]})
-    head = ["run", "agent", "steps", *tasks, "success", "best success", "final Q"]
+    head = ["run", "agent", "steps", *tasks, "success", "95% interval", "best success", "final Q"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, s in summaries.items():
         cells = [label, s["agent"], str(s["steps"])]
         cells += [f"{s['success_per_task'].get(t, float('nan')):.2f}" for t in tasks]
         q = "–" if s["final_q"] is None else f"{s['final_q']:.2f}"
-        cells += [f"{s['success']:.2f}", f"{s['best_success']:.2f}", q]
+        cells += [f"{s['success']:.2f}", _interval(s), f"{s['best_success']:.2f}", q]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 

@@ -71,6 +71,7 @@ class Config(BaseModel):
     )  # keep_offline_data / warmup_steps / utd; WSRL drops the offline data
     eval_interval: int = Field(100_000, ge=1)
     eval_episodes: int = Field(50, ge=1)
+    final_eval_episodes: int | None = Field(None, ge=1)  # the last evaluation's (default: eval_episodes)
     episode_steps: int | None = Field(None, ge=1)  # cap eval/online episodes (default: the env's limit)
     checkpoint_interval: int = Field(50_000, ge=1)
     log_interval: int = Field(1000, ge=1)
@@ -208,9 +209,15 @@ class TaskTrainer:
         if "online" in state:
             self.buffer = self._online_buffer(state["online"])
 
+    @property
+    def eval_episodes(self) -> int:
+        """Episodes of the evaluation at the current step: the final one may use more, for a narrower interval."""
+        final = self.config.final_eval_episodes
+        return final if final and self.step >= self.total_steps else self.config.eval_episodes
+
     def _evaluate(self) -> float:
         self.agent.eval()
-        result = evaluate(self.agent.act, self.eval_env, self.config.eval_episodes, seed=10_000 * self.task)
+        result = evaluate(self.agent.act, self.eval_env, self.eval_episodes, seed=10_000 * self.task)
         self.agent.train()
         self.history.append((self.step, result["success"]))
         self.eval_logger.log(
@@ -288,7 +295,7 @@ class GoalTrainer(TaskTrainer):
 
     def _evaluate(self) -> float:
         self.agent.eval()
-        result = evaluate_goals(self.agent.act, self.eval_env, self.config.tasks, self.config.eval_episodes)
+        result = evaluate_goals(self.agent.act, self.eval_env, self.config.tasks, self.eval_episodes)
         self.agent.train()
         per_task = {t: result[f"task{t}"] for t in self.config.tasks}
         self.history.append((self.step, result["success"], per_task))
@@ -328,6 +335,7 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
         "agent": config.agent,
         "preset": config.preset,
         "steps": config.offline_steps + config.online_steps,
+        "eval_episodes": config.final_eval_episodes or config.eval_episodes,  # per task, of the final success
         "success_per_task": {f"task{t}": s for t, s in final.items()},
         "success": float(np.mean(list(final.values()))),
         "history": {f"task{t}": h for t, h in history.items()},

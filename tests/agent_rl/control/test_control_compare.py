@@ -16,12 +16,13 @@ class Ctx:
     stage_dir: Path
 
 
-def _stage(root: Path, name: str, agent: str, history: list, qs: list) -> None:
+def _stage(root: Path, name: str, agent: str, history: list, qs: list, episodes: int | None = None) -> None:
     folder = root / name
     folder.mkdir(parents=True)
     results = {
         "agent": agent,
         "steps": history[-1][0],
+        **({"eval_episodes": episodes} if episodes else {}),
         "success": history[-1][1],
         "success_per_task": {"task1": history[-1][1]},
         "history": {"task1": history},
@@ -45,7 +46,21 @@ def test_compare_writes_plots_a_table_and_the_curves(tmp_path):
     assert data["FQL"]["best_success"] == 0.4 and data["IQL"]["best_success"] == 0.2
     assert data["FQL"]["final_q"] == -2.0
     text = (out / "table.md").read_text()
-    assert "| FQL | fql | 200 | 0.40 | 0.40 | 0.40 | -2.00 |" in text
+    assert "| FQL | fql | 200 | 0.40 | 0.40 | – | 0.40 | -2.00 |" in text
+
+
+def test_table_gives_the_wilson_interval_of_the_final_success(tmp_path):
+    _stage(tmp_path, "fql", "fql", [[100, 0.0], [200, 0.1]], [(100, -1.0)], episodes=20)
+    _stage(tmp_path, "iql", "iql", [[200, 0.0]], [(100, -1.0)], episodes=20)
+    out = tmp_path / "cmp"
+    out.mkdir()
+    run(Config(runs={"FQL": "fql", "IQL": "iql"}), Ctx(tmp_path, out))
+    data = json.loads((out / "comparison.json").read_text())
+    low, high = data["FQL"]["success_interval"]  # 2 of 20: Wilson 0.028-0.301
+    assert (round(low, 3), round(high, 3)) == (0.028, 0.301)
+    assert data["IQL"]["success_interval"][0] == 0.0 and 0.15 < data["IQL"]["success_interval"][1] < 0.17
+    text = (out / "table.md").read_text()
+    assert "| FQL | fql | 200 | 0.10 | 0.10 | 0.03–0.30 (n=20) | 0.10 | -1.00 |" in text
 
 
 def test_compare_needs_finished_stages(tmp_path):
@@ -62,4 +77,4 @@ def test_table_marks_runs_without_q():
         "success_per_task": {"task1": 0.0},
         "best_success": 0.0,
     }
-    assert "| x | iql | 5 | 0.00 | 0.00 | 0.00 | – |" in table({"x": {**row, "final_q": None}})
+    assert "| x | iql | 5 | 0.00 | 0.00 | – | 0.00 | – |" in table({"x": {**row, "final_q": None}})

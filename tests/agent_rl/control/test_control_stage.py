@@ -112,6 +112,23 @@ def test_wsrl_fine_tunes_from_a_pretrained_stage_without_the_offline_data(tmp_pa
     assert [s for s, _ in history] == [6, 16]  # the pretrained stage's evaluation, then this one's
 
 
+@pytest.mark.e2e
+def test_the_final_evaluation_runs_final_eval_episodes(tmp_path, monkeypatch):
+    import agent_rl.stages.control_train as stage
+
+    episodes = []
+
+    def counting(act, env, n, seed=0):
+        episodes.append(n)
+        return evaluate(act, env, n, seed)
+
+    evaluate = stage.evaluate
+    monkeypatch.setattr(stage, "evaluate", counting)
+    run(_config(eval_interval=6, final_eval_episodes=3), _ctx(tmp_path))
+    assert episodes == [1, 3]  # step 6: eval_episodes; step 12 (the last): final_eval_episodes
+    assert json.loads((tmp_path / "control/results.json").read_text())["eval_episodes"] == 3
+
+
 def test_pretrained_needs_the_earlier_stage(tmp_path):
     from agent_rl.errors import UserError
 
