@@ -41,7 +41,7 @@ def _resets(tasks: list[Any], urls: dict[str, str], auth: str, host: Any) -> dic
     seconds: dict[str, list[float]] = {mode: [] for mode in envs}
     signed: dict[str, int] = {mode: 0 for mode in envs}
     try:
-        for mode, env in envs.items():  # warm-up: each env's first context
+        for env in envs.values():  # warm-up: each env's first context
             env.reset(options={"task": tasks[0].model_dump()})
         for index, task in enumerate(tasks):
             order = ("saved", "fresh") if index % 2 == 0 else ("fresh", "saved")

@@ -78,7 +78,9 @@ def bundled_sites():
 
 
 def _answer(task_type, data=None):
-    return json.dumps({"task_type": task_type, "status": "SUCCESS", "retrieved_data": data, "error_details": None})
+    return json.dumps(
+        {"task_type": task_type, "status": "SUCCESS", "retrieved_data": data, "error_details": None}
+    )
 
 
 RIGHT = {51: _answer("RETRIEVE", [2786]), 59: _answer("NAVIGATE"), 64: _answer("MUTATE")}
@@ -103,7 +105,9 @@ def test_verified_tasks_score_right_answers_one_and_wrong_ones_zero_live_and_off
 
     def run(folder, answers, act):
         settings = RunSettings(tmp_path / folder, urls, parallel=2, env=config, save_screenshots=False)
-        rows = run_webarena(tasks, settings, make_agent=_agent(urls, answers, act), reset_site=bundled_sites.reset)
+        rows = run_webarena(
+            tasks, settings, make_agent=_agent(urls, answers, act), reset_site=bundled_sites.reset
+        )
         return {r["task_id"]: r for r in rows}
 
     try:
