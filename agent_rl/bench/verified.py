@@ -95,22 +95,12 @@ def _runs(tasks: list[Any], urls: dict[str, str], host: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from envs.web.browser import BrowserHost
-    from envs.web.sites.launcher import start_sites
-    from envs.web.tasks import load_bundled_tasks
+    from agent_rl.bench._bundled import bundled_run
 
     count = 4 if getattr(args, "quick", False) else getattr(args, "tasks", 16)
-    host = BrowserHost()
-    try:
-        with start_sites() as sites, TemporaryDirectory(prefix="bench-auth-") as auth:
-            sites.write_storage_states(auth)
-            urls = {k.upper(): v for k, v in sites.urls.items()}
-            tasks = load_bundled_tasks(urls)
-            login_tasks = [t for t in tasks if t.require_login][:count]
-            read_only = [t for t in tasks if not t.require_reset and "program_html" not in t.eval.eval_types]
-            return {
-                "login": _resets(login_tasks, urls, auth, host),
-                "network_trace": _runs(read_only[:count], urls, host),
-            }
-    finally:
-        host.close()
+    with bundled_run() as bundled:
+        login_tasks = [t for t in bundled.tasks if t.require_login][:count]
+        return {
+            "login": _resets(login_tasks, bundled.urls, bundled.auth_dir, bundled.host),
+            "network_trace": _runs(bundled.read_only(count), bundled.urls, bundled.host),
+        }
