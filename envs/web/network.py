@@ -4,8 +4,8 @@ Each finished (or failed) request of the episode's context becomes one HAR 1.2 e
 request header as sent (cookies and `sec-fetch-*` included, which tell navigations apart), the form or JSON
 body, and the response's status, headers, `Set-Cookie` cookies, `Location` and JSON body. Entries keep the
 order the requests started in. The log is bounded: static assets (stylesheets, scripts, images, fonts: never
-evaluated) are not kept, bodies longer than `MAX_BODY_CHARS` are cut, and after `MAX_ENTRIES` entries the log
-stops growing and says so in its comment.
+evaluated) are not kept, a body longer than `MAX_BODY_CHARS` is cut, bodies past `MAX_BODIES_CHARS` in all are
+left out, and after `MAX_ENTRIES` entries the log stops growing; its comment says what was left out.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from playwright.async_api import Request
 
 MAX_ENTRIES = 5000
 MAX_BODY_CHARS = 65536
+MAX_BODIES_CHARS = 8 * 2**20
 STATIC_SUFFIXES = (
     ".css",
     ".js",
@@ -70,7 +71,9 @@ class NetworkLog:
         self._entries: dict[int, dict[str, Any]] = {}
         self._pending: set[asyncio.Future] = set()
         self._started = 0
+        self._body_chars = 0
         self.dropped = 0
+        self.bodies_dropped = 0
 
     def on_request(self, request: Request) -> None:
         if is_static(request.url):
@@ -100,13 +103,28 @@ class NetworkLog:
             "creator": {"name": "agent-rl", "version": "1"},
             "entries": await self.entries(),
         }
+        notes = []
         if self.dropped:
-            log["comment"] = f"log full: {self.dropped} later requests not recorded (limit {MAX_ENTRIES})"
+            notes.append(f"{self.dropped} later requests not recorded (limit {MAX_ENTRIES} entries)")
+        if self.bodies_dropped:
+            notes.append(f"{self.bodies_dropped} bodies left out (limit {MAX_BODIES_CHARS} characters)")
+        if notes:
+            log["comment"] = "log full: " + "; ".join(notes)
         return {"log": log}
 
     async def _record(self, index: int, request: Request) -> None:
         with contextlib.suppress(PlaywrightError):  # the page or context went away while it was being read
-            self._entries[index] = await _entry(request)
+            entry = await _entry(request)
+            for part in (entry["request"].get("postData"), entry["response"]["content"]):
+                text = (part or {}).get("text")
+                if text is None:
+                    continue
+                if self._body_chars + len(text) > MAX_BODIES_CHARS:
+                    del part["text"]
+                    self.bodies_dropped += 1
+                else:
+                    self._body_chars += len(text)
+            self._entries[index] = entry
 
 
 async def _entry(request: Request) -> dict[str, Any]:

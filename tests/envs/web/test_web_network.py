@@ -84,6 +84,31 @@ def test_recorded_trace_reads_back_through_webarena_verifieds_reader(site, tmp_p
     assert by_url[("GET", site + "/done")].request_headers["cookie"] == "flash=saved%20it"
 
 
+def test_the_trace_is_bounded_and_says_what_it_left_out(site, monkeypatch):
+    import envs.web.network as network
+
+    monkeypatch.setattr(network, "MAX_BODIES_CHARS", 20)  # the API's JSON (29) goes, the form (16) stays
+    env = WebEnv(WebEnvConfig(screenshots=False, record_network=True), urls={"SHOPPING": site})
+    try:
+        task = {"task_id": 1, "sites": ["shopping"], "intent": "x", "start_url": site + "/", "eval": {}}
+        obs, _ = env.reset(options={"task": task})
+        button = next(node for node, role, name in obs["nodes"] if role == "button" and name == "Send")
+        env.step(f"click [{button}]")
+        log = env.session.network_har()["log"]
+        by_url = {e["request"]["url"]: e for e in log["entries"]}
+        assert "text" not in by_url[site + "/api.json"]["response"]["content"]
+        assert by_url[site + "/submit"]["request"]["postData"]["text"] == "q=lamp+%26+shade"
+        assert "1 bodies left out" in log["comment"]
+        monkeypatch.setattr(network, "MAX_ENTRIES", 1)
+        env.reset(options={"task": task})
+        env.step("goto [" + site + "/done]")
+        log = env.session.network_har()["log"]
+        assert [e["request"]["url"] for e in log["entries"]] == [site + "/"]
+        assert "later requests not recorded" in log["comment"]
+    finally:
+        env.close()
+
+
 def test_no_trace_is_kept_unless_asked(site):
     env = WebEnv(WebEnvConfig(screenshots=False), urls={"SHOPPING": site})
     try:
