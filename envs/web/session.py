@@ -206,7 +206,7 @@ class BrowserSession:
         context.on("requestfailed", self._on_request_done)
         context.on("page", self._on_page)
         self._on_page(first_page)
-        await self._log_in(first_page, task)
+        await self._log_in(context, task)
         if self.config.record_network:  # the agent's own traffic, from its first page on
             self._network = NetworkLog()
         for index, url in enumerate(start_urls):
@@ -232,16 +232,27 @@ class BrowserSession:
             if site in flows and SITE_VARS.get(site) in self.site_urls
         }
 
-    async def _log_in(self, page: Page, task: dict[str, Any]) -> None:
+    async def _log_in(self, context: BrowserContext, task: dict[str, Any]) -> None:
         """Sign in to each of the task's sites through its login form, once per task: a later episode of the
-        same task on this session reuses that login's cookies; no other task or session ever sees them."""
+        same task on this session reuses that login's cookies; no other task or session ever sees them. The
+        forms are filled in a tab of their own, closed after, so the agent's history starts at its start page.
+        """
         flows = self._fresh_logins(task)
         if not flows:
             return
         key = str(task.get("task_id"))
         if key in self._logins:
-            await page.context.add_cookies(self._logins[key])
+            await context.add_cookies(self._logins[key])
             return
+        page = await context.new_page()
+        try:
+            await self._fill_forms(page, flows)
+        finally:
+            with contextlib.suppress(PlaywrightError):
+                await page.close()
+        self._logins[key] = await context.cookies()
+
+    async def _fill_forms(self, page: Page, flows: dict[str, LoginFlow]) -> None:
         timeout = self.config.navigation_timeout_s * 1000
         for site, flow in flows.items():
             url = self.site_urls[SITE_VARS[site]]
@@ -256,7 +267,6 @@ class BrowserSession:
                 )
                 raise self._crash_or(err, UserError(message)) from err
             await self._settle(page, navigations)
-        self._logins[key] = await page.context.cookies()
 
     def _storage_state(self, task: dict[str, Any]) -> str:
         path = Path(task["storage_state"])

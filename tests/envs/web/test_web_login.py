@@ -44,6 +44,8 @@ def test_each_task_logs_in_for_itself_and_a_rerun_of_a_task_reuses_its_login(bun
         first = _session_cookie(one)
         assert first and first.startswith("marlow_reads.")
         assert obs["url"] == forum + "/" and "marlow_reads" in obs["axtree"]  # signed in, on the start page
+        obs, *_ = one.step("go_back")
+        assert "there is no page to go to" in obs["error"]  # the login form was filled in a tab of its own
         one.reset(options={"task": _task(2, "reddit", forum + "/")})
         second = _session_cookie(one)
         assert second and second != first  # the next task logged in again: a new session
