@@ -37,7 +37,7 @@ from evaluator.webarena.datasets import FILES, dataset_file, read_verified, veri
 from evaluator.webarena.helpers import WEBARENA_HELPERS
 from evaluator.webarena.judge import WordForWord
 from evaluator.webarena.report import summarise, write_html
-from evaluator.webarena.verified import is_verified, load_verified_tasks
+from evaluator.webarena.verified import VerifiedTask, is_verified, load_verified_tasks
 
 SITE_FLAGS = ("shopping", "shopping_admin", "reddit", "gitlab", "wikipedia", "map", "homepage")
 
@@ -390,7 +390,7 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
         config = WebEnvConfig(
             login=args.login,
             login_flows=_site_kind(args, args.bundled),
-            record_network=any(is_verified(t.model_dump()) for t in tasks),
+            record_network=any(isinstance(t, VerifiedTask) for t in tasks),  # what Verified scores
             max_steps=args.max_steps,
             vision=args.vision,
             screenshots=not args.no_screenshots,

@@ -146,3 +146,26 @@ def test_a_task_file_in_verified_format_is_checked_with_the_packages_model(tmp_p
     )
     assert code == 2
     assert "task 51 is not a valid WebArena-Verified task" in capsys.readouterr().err
+
+
+def _navigation(url):
+    request = {"method": "GET", "url": url, "headers": [{"name": "Accept", "value": "text/html"}]}
+    return {"request": request, "response": {"status": 200, "headers": [], "redirectURL": ""}}
+
+
+def test_a_published_task_is_scored_from_its_trace_with_the_site_urls_of_the_run():
+    from evaluator.webarena.datasets import read_verified
+
+    gitlab = "http://gitlab.test:8023"
+    raw = next(t for t in read_verified("verified") if t["task_id"] == 44)  # "Open my todos page"
+    task = load_verified_tasks([raw], {"GITLAB": gitlab})[0].model_dump()
+    assert task["start_url"] == gitlab and task["require_login"] is True
+    answer = _answer("NAVIGATE")
+    todos = {"log": {"entries": [_navigation(gitlab + "/"), _navigation(gitlab + "/dashboard/todos")]}}
+    assert score_verified(task, answer, todos, {"GITLAB": gitlab}).score == 1.0
+    elsewhere = {"log": {"entries": [_navigation(gitlab + "/dashboard/todos"), _navigation(gitlab + "/")]}}
+    assert score_verified(task, answer, elsewhere, {"GITLAB": gitlab}).score == 0.0  # the last page counts
+    assert (
+        score_verified(task, "Early stop: 3 unparsable actions in a row", todos, {"GITLAB": gitlab}).score
+        == 0.0
+    )
