@@ -182,11 +182,17 @@ def validate_tasks(args: argparse.Namespace) -> int:
 
     if (args.file is None) == (args.dataset is None):
         raise UserError("give --tasks FILE or --dataset NAME")
-    if args.dataset in ("verified", "verified-hard"):
-        return _validate_verified(args)
-    source = args.file if args.file is not None else dataset_file(args.dataset)
     given = _flag_urls(args)
     urls = site_urls(given, env=None if args.sites_from_env else {}) if given or args.sites_from_env else None
+    if args.dataset in ("verified", "verified-hard"):
+        return _validate_verified(args, args.dataset, read_verified(args.dataset), urls)
+    source = args.file if args.file is not None else dataset_file(args.dataset)
+    if args.file is not None:
+        from envs.web.tasks import read_raw
+
+        raws = read_raw(args.file)
+        if any(is_verified(r) for r in raws):
+            return _validate_verified(args, str(args.file), raws, urls)
     helpers = _helper_table(args, bundled=False)
     report, verdicts = check_tasks(source, helpers, urls)  # UserError (exit 2) on a malformed file
     blocked = [v for v in verdicts if not v.scoreable]
@@ -224,32 +230,28 @@ def validate_tasks(args: argparse.Namespace) -> int:
     return 1 if any(p.kind == "invalid" for p in report.problems) else 0
 
 
-def _validate_verified(args: argparse.Namespace) -> int:
+def _validate_verified(
+    args: argparse.Namespace, name: str, tasks: list[dict[str, Any]], urls: dict[str, str] | None
+) -> int:
     from evaluator.webarena.verified import check_verified
 
-    tasks = read_verified(args.dataset)
-    given = _flag_urls(args)
-    urls = None
-    if given or args.sites_from_env:
-        from envs.web.urls import site_urls
-
-        urls = site_urls(given, env=None if args.sites_from_env else {})
     verdicts = check_verified(tasks, urls)
     blocked = [v for v in verdicts if v["reasons"]]
     result = {**verified_counts(tasks), "scoreable": len(tasks) - len(blocked), "per_task": verdicts}
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "validate.json").write_text(json.dumps(result, indent=2))
+    code = 0 if all(v["valid"] for v in verdicts) else 1
     if args.json:
         print(json.dumps(result, indent=2))
-        return 0
+        return code
     counts = {k: v for k, v in result.items() if k != "per_task"}
-    print(f"{args.dataset}: {len(tasks)} tasks, {result['scoreable']} scoreable; " + json.dumps(counts))
+    print(f"{name}: {len(tasks)} tasks, {result['scoreable']} scoreable; " + json.dumps(counts))
     for v in blocked[:20]:
         print(f"  task {v['task_id']}: {'; '.join(v['reasons'])}")
     if len(blocked) > 20:
         print(f"  ... and {len(blocked) - 20} more (see --json)")
-    return 0
+    return code
 
 
 def _flag_urls(args: argparse.Namespace | WebArenaEval) -> dict[str, str]:

@@ -52,12 +52,15 @@ def read_verified(name: str) -> list[dict[str, Any]]:
 def verified_counts(tasks: list[dict[str, Any]]) -> dict[str, Any]:
     """Tasks by site and by evaluator, and the expected actions and statuses of the agent responses."""
     response = [
-        e["expected"] for t in tasks for e in t["eval"] if e.get("evaluator") == "AgentResponseEvaluator"
+        e.get("expected") or {}
+        for t in tasks
+        for e in t.get("eval") or []
+        if isinstance(e, dict) and e.get("evaluator") == "AgentResponseEvaluator"
     ]
     return {
         "tasks": len(tasks),
         "by_site": dict(Counter("+".join(sorted(t.get("sites", []))) for t in tasks)),
-        "by_evaluator": dict(Counter(e.get("evaluator") for t in tasks for e in t["eval"])),
+        "by_evaluator": dict(Counter(e.get("evaluator") for t in tasks for e in t.get("eval") or [])),
         "by_action": dict(Counter(r.get("task_type") for r in response)),
         "by_status": dict(Counter(r.get("status") for r in response)),
     }

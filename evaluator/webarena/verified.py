@@ -190,7 +190,7 @@ def load_verified_tasks(
 
 
 def check_verified(raws: list[dict[str, Any]], urls: Mapping[str, str] | None) -> list[dict[str, Any]]:
-    """Per task, why the package's evaluators cannot score it here (no reasons: it can be scored).
+    """Per task, whether it is valid and why the package's evaluators cannot score it here (no reasons: they can).
 
     A task must parse as the package's model and name only evaluators the package has; with URLS given, each
     of its sites needs one.
@@ -200,11 +200,12 @@ def check_verified(raws: list[dict[str, Any]], urls: Mapping[str, str] | None) -
 
     out = []
     for raw in raws:
-        reasons = []
+        reasons, valid = [], True
         try:
             parse_verified(raw)
         except UserError as err:
             reasons.append(str(err))
+            valid = False
         reasons += [
             f"unknown evaluator {e.get('evaluator')!r}"
             for e in raw.get("eval") or []
@@ -216,5 +217,7 @@ def check_verified(raws: list[dict[str, Any]], urls: Mapping[str, str] | None) -
                 for s in raw.get("sites", [])
                 if SITE_VARS.get(s, s.upper()) not in urls
             ]
-        out.append({"task_id": raw.get("task_id"), "scoreable": not reasons, "reasons": reasons})
+        out.append(
+            {"task_id": raw.get("task_id"), "valid": valid, "scoreable": not reasons, "reasons": reasons}
+        )
     return out

@@ -140,6 +140,9 @@ def test_a_task_file_in_verified_format_is_checked_with_the_packages_model(tmp_p
     bad = dict(TASKS[0], eval=[])  # no AgentResponseEvaluator
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps([TASKS[1], bad]))
+    assert main(["validate", "webarena", "--tasks", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "2 tasks, 1 scoreable" in out and "task 51: task 51 is not a valid WebArena-Verified task" in out
     code = main(
         ["eval", "webarena", "--tasks", str(path), "--reddit", "http://127.0.0.1:9", "--model", "oracle"]
         + ["--out", str(tmp_path / "out")]
