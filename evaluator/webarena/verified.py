@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent_rl.errors import UserError
 from envs.web.tasks import AND_SEP, fill_placeholders
@@ -87,9 +87,11 @@ def parse_verified(raw: dict[str, Any]) -> Any:
     task_types = _package()
     try:
         return task_types.WebArenaVerifiedTask.model_validate(raw)
-    except ValueError as err:
-        first = str(err).splitlines()
-        reason = " ".join(line.strip() for line in first[1:3]) or first[0]
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        msg = first["msg"].split(" [type=")[0]  # a validator's own message, without pydantic's repr
+        reason = f"{where}: {msg}" if where else msg
         raise UserError(
             f"task {raw.get('task_id', '?')} is not a valid WebArena-Verified task: {reason}"
         ) from None
