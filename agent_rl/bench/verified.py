@@ -6,9 +6,9 @@ On the bundled sites:
    forms (`login="fresh"`, WebArena's harness) and once applying a storage state saved before the run
    (`login="saved"`), the two modes alternating task by task. Reports the median reset of each, their ratio,
    and how many resets ended signed in.
-2. **Network trace recording.** The oracle plays the same read-only tasks through `run_webarena` with and
-   without `record_network` (what Verified scoring reads). Reports tasks per minute of each, their ratio, and
-   the HAR size per episode.
+2. **Network trace recording.** The oracle plays read-only bundled tasks through `run_webarena` with and
+   without `record_network` (what Verified scoring reads), signing in afresh as `eval webarena` does. Reports
+   tasks per minute of each, their ratio, and the HAR size per episode.
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ def _runs(tasks: list[Any], urls: dict[str, str], host: Any) -> dict[str, Any]:
     rates, sizes, ok = {}, [], {}
     for record in (False, True, False, True):  # each twice, interleaved; the second of each counts
         with TemporaryDirectory(prefix="bench-verified-") as out:
-            config = WebEnvConfig(screenshots=False, record_network=record)
+            config = WebEnvConfig(
+                screenshots=False, record_network=record, login="fresh", login_flows="bundled"
+            )
             settings = RunSettings(
                 Path(out), urls, parallel=4, env=config, judge=WordForWord(), save_screenshots=False
             )
