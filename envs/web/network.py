@@ -24,6 +24,7 @@ from playwright.async_api import Request
 MAX_ENTRIES = 5000
 MAX_BODY_CHARS = 65536
 MAX_BODIES_CHARS = 8 * 2**20
+READ_TIMEOUT_S = 10.0
 STATIC_SUFFIXES = (
     ".css",
     ".js",
@@ -92,9 +93,9 @@ class NetworkLog:
             task.add_done_callback(self._pending.discard)
 
     async def entries(self) -> list[dict[str, Any]]:
-        """The entries so far, in request order, once every finished request has been read."""
-        if self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        """The entries so far, in request order, once every finished request has been read (or given up on)."""
+        if self._pending:  # bounded: reads of a browser that died never finish
+            await asyncio.wait(list(self._pending), timeout=READ_TIMEOUT_S)
         return [self._entries[i] for i in sorted(self._entries)]
 
     async def har(self) -> dict[str, Any]:
