@@ -59,10 +59,6 @@ class VerifiedTask(BaseModel):
     geolocation: Any = None
     intent_template_id: int | None = None
 
-    @property
-    def start_urls(self) -> list[str]:
-        return [u.strip() for u in self.start_url.split(AND_SEP.strip()) if u.strip()]
-
 
 def is_verified(raw: Mapping[str, Any]) -> bool:
     """Whether a task dict is in WebArena-Verified's format (its `eval` is a list of evaluators)."""
