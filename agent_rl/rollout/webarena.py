@@ -3,10 +3,10 @@
 Each task is one `EpisodeSpec`. Tasks that change their sites (WebArena's `require_reset`, and every
 `program_html` task, since program_html checks what the agent changed; the published configs mark none as
 `require_reset`) are exclusive on their sites: they run one at a time per site, each after a reset of its
-sites, and after every read-only task on those sites has finished; each task that needs a login signs in
-afresh when the env logs in fresh (`WebEnvConfig.login`). The other tasks run side
-by side. Finished episodes go to the run folder's episode store (`episodes.jsonl`) at once; a rerun skips
-them. `results.jsonl`, the summary and the HTML report are views of the store (`webarena_rows`).
+sites, and after every read-only task on those sites has finished. The other tasks run side by side. With
+`WebEnvConfig.login="fresh"` each task that needs a login signs in through its sites' forms as its episode
+starts, as WebArena's harness renews the cookies per task. Finished episodes go to the run folder's episode
+store (`episodes.jsonl`) at once; a rerun skips them. `results.jsonl`, the summary and the HTML report are views of the store (`webarena_rows`).
 
 With `record_network` on, each episode folder also gets WebArena-Verified's run layout: `agent_response.json`
 (the final answer) and `network.har` (the trace), which Verified tasks are scored from, live and offline.
