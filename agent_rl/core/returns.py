@@ -43,11 +43,13 @@ def gae(
 
 
 def group_normalized_advantages(
-    group_rewards: Sequence[Sequence[float]], gamma: float = 1.0, eps: float = 1e-6
+    group_rewards: Sequence[Sequence[float]], gamma: float = 1.0, eps: float = 1e-6, by_std: bool = True
 ) -> list[np.ndarray]:
     """Critic-free, turn-level advantages for a group of episodes on the same task.
 
-    Each turn's return-to-go is compared with all returns-to-go in the group: (G - mean) / (std + eps).
+    Each turn's return-to-go is compared with all returns-to-go in the group: (G - mean) / (std + eps), as
+    GRPO does, or G - mean with `by_std=False` (Dr. GRPO). Dividing by the group's std gives a group whose
+    returns differ only a little (no success, two kinds of failure) as strong a push as a group with a success.
     A group whose returns are all equal carries no signal and gets zeros.
     """
     returns = [discounted_returns(r, gamma) for r in group_rewards]
@@ -57,4 +59,4 @@ def group_normalized_advantages(
     mean, std = pooled.mean(), pooled.std()
     if std < eps:
         return [np.zeros_like(g) for g in returns]
-    return [(g - mean) / (std + eps) for g in returns]
+    return [(g - mean) / (std + eps) if by_std else g - mean for g in returns]

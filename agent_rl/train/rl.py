@@ -42,6 +42,7 @@ class RLConfig(BaseModel):
     hands_per_iter: int = 8
     group_size: int = 4
     advantage: Literal["group", "gae"] = "group"
+    group_std: bool = True  # group advantages divided by the group's std (GRPO); False: mean only (Dr. GRPO)
     gamma: float = 0.9
     lam: float = 0.95
     clip: float = 0.1
@@ -74,7 +75,11 @@ def turn_advantages(
     if config.advantage == "group":
         for group in groups:
             for i, adv in zip(
-                group, group_normalized_advantages([rewards[i] for i in group], config.gamma), strict=True
+                group,
+                group_normalized_advantages(
+                    [rewards[i] for i in group], config.gamma, by_std=config.group_std
+                ),
+                strict=True,
             ):
                 advantages[i] = adv
                 targets[i] = discounted_returns(rewards[i], config.gamma)

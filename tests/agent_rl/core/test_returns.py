@@ -48,3 +48,13 @@ def test_group_normalized_by_hand():
 def test_group_with_equal_returns_has_no_signal():
     adv = group_normalized_advantages([[5.0], [5.0]])
     assert all((a == 0).all() for a in adv)
+
+
+def test_group_advantages_without_std_keep_the_reward_scale():
+    # no success in the first group: two kinds of failure (-3 and -4); a success in the second
+    failing = group_normalized_advantages([[-3.0], [-4.0]], by_std=False)
+    solved = group_normalized_advantages([[5.0], [-4.0]], by_std=False)
+    assert [float(a[0]) for a in failing] == [0.5, -0.5]
+    assert [float(a[0]) for a in solved] == [4.5, -4.5]
+    # GRPO's std division gives both groups the same push
+    assert np.allclose([a[0] for a in group_normalized_advantages([[-3.0], [-4.0]])], [1.0, -1.0], atol=1e-5)
