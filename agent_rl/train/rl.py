@@ -43,6 +43,8 @@ class RLConfig(BaseModel):
     group_size: int = 4
     advantage: Literal["group", "gae"] = "group"
     group_std: bool = True  # group advantages divided by the group's std (GRPO); False: mean only (Dr. GRPO)
+    # the group baseline: the turns at the same attempt ("per_turn"), or every turn of the group ("pooled")
+    group_baseline: Literal["per_turn", "pooled"] = "per_turn"
     gamma: float = 0.9
     lam: float = 0.95
     clip: float = 0.1
@@ -77,7 +79,10 @@ def turn_advantages(
             for i, adv in zip(
                 group,
                 group_normalized_advantages(
-                    [rewards[i] for i in group], config.gamma, by_std=config.group_std
+                    [rewards[i] for i in group],
+                    config.gamma,
+                    by_std=config.group_std,
+                    per_turn=config.group_baseline == "per_turn",
                 ),
                 strict=True,
             ):
