@@ -1,6 +1,7 @@
 """Recipe stage `control_train`: offline RL (FQL, IQL, ReBRAC) on an OGBench dataset, optional online
 fine-tuning (the FQL paper's, or WSRL's without the offline data), and evaluation on the single-task goals;
-or a goal-conditioned agent (GCBC, GCIVL, GCIQL, QRL, CRL, HIQL), offline only, evaluated on the goals.
+or a goal-conditioned agent (GCBC, GCIVL, GCIQL, QRL, CRL, HIQL, SHARSA, double SHARSA), offline only,
+evaluated on the goals.
 
 As in the papers, each task (task1..task5) is its own single-task problem with its own rewards, so one agent
 is trained per task; a goal-conditioned agent is one agent for all tasks, trained on hindsight-relabelled
@@ -58,7 +59,9 @@ class Config(BaseModel):
     dataset_path: str | None = None  # NAME.npz (its NAME-val.npz beside it); ours or the official download
     generate: GenerateSettings | None = None
     tasks: list[int] = Field(default_factory=lambda: list(range(1, NUM_TASKS + 1)))
-    agent: Literal["fql", "iql", "rebrac", "gcbc", "gcivl", "gciql", "qrl", "crl", "hiql"] = "fql"
+    agent: Literal[
+        "fql", "iql", "rebrac", "gcbc", "gcivl", "gciql", "qrl", "crl", "hiql", "sharsa", "double_sharsa"
+    ] = "fql"
     preset: Literal["gpu", "cpu"] = "gpu"  # gpu: the paper's sizes; cpu: narrower nets, fewer flow steps
     agent_config: dict[str, Any] = Field(default_factory=dict)  # overrides of the agent's get_config()
     device: str = "auto"  # auto: cuda when available, else cpu (agent_rl.core.device)
