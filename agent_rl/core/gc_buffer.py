@@ -176,7 +176,7 @@ class GoalBuffer:
         reached = reached.astype(np.float32)
         return {"masks": 1.0 - reached, "rewards": reached - (1.0 if self.config.gc_negative else 0.0)}
 
-    def _n_step(self, steps: np.ndarray) -> dict[str, np.ndarray]:
+    def n_step_chunk(self, steps: np.ndarray) -> dict[str, np.ndarray]:
         """SHARSA's n-step chunk: steps taken, success (fewer than n), its discounted reward, and the mask."""
         gamma, success = self.config.discount, (steps < self.config.subgoal_steps).astype(np.float32)
         if self.config.gc_negative:
@@ -198,7 +198,7 @@ class GoalBuffer:
         batch |= {key: obs[ids[key]] for key in ids if key != "idx"}
         batch |= self._success(idx == ids["value_goals"])
         if "high_value_subgoals" in ids:
-            batch |= self._n_step(ids["high_value_subgoals"] - idx)
+            batch |= self.n_step_chunk(ids["high_value_subgoals"] - idx)
         if "low_value_goals" in ids:
             low = self._success(idx == ids["low_value_goals"])
             batch |= {"low_value_masks": low["masks"], "low_value_rewards": low["rewards"]}
