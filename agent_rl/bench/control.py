@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> dict:
     single = fql_speed(default, max(2, steps // 4))
     sgemm_single = sgemm_flops_per_s(size, seconds)
     cpu_preset = fql_speed(FQLConfig(**CPU_PRESETS["fql"]), steps * 5)
-    goal_agents = {cls.__name__: round(goal_agent_speed(cls, max(2, steps // 4)), 3) for cls in GOAL_AGENTS}
+    goal_agents = {cls.__name__: round(goal_agent_speed(cls, max(1, steps // 4)), 3) for cls in GOAL_AGENTS}
     torch.set_num_threads(threads)
     return {
         "threads": threads,

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
 from agent_rl.control.agent import GoalAgent
@@ -57,8 +57,8 @@ class SHARSAConfig(BaseModel):
     discount: float = 0.999
     tau: float = 0.005
     q_agg: Literal["min", "mean"] = "min"  # over the target critic's heads, in the value's target
-    flow_steps: int = 10
-    num_samples: int = 32  # rejection-sampling candidates per decision
+    flow_steps: int = Field(10, ge=1)
+    num_samples: int = Field(32, ge=1)  # rejection-sampling candidates per decision
     goals: GoalConfig = SHARSA_GOALS
 
     @model_validator(mode="before")
