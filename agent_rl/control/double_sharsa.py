@@ -88,7 +88,7 @@ class DoubleSHARSA(SHARSA):
             "low_value_loss": value_loss.detach(),
             "low_critic_loss": critic_loss.detach(),
             "low_v_mean": v_mean,
-            "low_q_target_mean": q_target,
+            "low_q_mean": q_target,
         }
         return loss + value_loss + critic_loss, info
 

@@ -191,7 +191,7 @@ class SHARSA(GoalAgent):
             "high_actor_loss": high_actor.detach(),
             "low_actor_loss": low_actor.detach(),
             "v_mean": v_mean,
-            "q_target_mean": q_target,
+            "q_mean": q_target,  # the mean n-step target, as the reference logs it
         }
         return value_loss + critic_loss + high_actor + low_actor, info
 
