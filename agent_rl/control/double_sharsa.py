@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 
-import torch
+from torch import Tensor
 
 from agent_rl.control.sharsa import (
     SHARSA,
@@ -92,7 +92,7 @@ class DoubleSHARSA(SHARSA):
         }
         return loss + value_loss + critic_loss, info
 
-    def low_actions(self, obs: torch.Tensor, subgoals: torch.Tensor) -> torch.Tensor:
+    def low_actions(self, obs: Tensor, subgoals: Tensor) -> Tensor:
         """Rejection sampling: `num_samples` flow actions per state, the one with the highest min-head Q_l."""
         candidates = self.sample_flow(
             self.low_actor_flow, obs, subgoals, self.action_dim, self.config.num_samples

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from torch import nn
+from torch import Tensor
 
 from agent_rl.control.agent import GoalAgent
 from agent_rl.core.gc_buffer import GoalConfig
@@ -85,8 +85,8 @@ def get_config() -> SHARSAConfig:
 
 
 def sarsa_value_loss(
-    value: nn.Module, target_critic: Critic, obs, goals, actions, q_agg: str
-) -> tuple[torch.Tensor, torch.Tensor]:
+    value: Value, target_critic: Critic, obs: Tensor, goals: Tensor, actions: Tensor, q_agg: str
+) -> tuple[Tensor, Tensor]:
     """BCE of V(s, g) onto the target critic's aggregated σ(Q̄(s, g, a)) at the dataset's action a."""
     with torch.no_grad():
         qs = torch.sigmoid(target_critic(obs, goals, actions))
@@ -96,8 +96,16 @@ def sarsa_value_loss(
 
 
 def sarsa_critic_loss(
-    critic: Critic, value: nn.Module, obs, goals, actions, next_obs, rewards, discounts, masks
-) -> tuple[torch.Tensor, torch.Tensor]:
+    critic: Critic,
+    value: Value,
+    obs: Tensor,
+    goals: Tensor,
+    actions: Tensor,
+    next_obs: Tensor,
+    rewards: Tensor,
+    discounts: Tensor | float,
+    masks: Tensor,
+) -> tuple[Tensor, Tensor]:
     """Sum over heads of the BCE of Q(s, g, a) onto r + discount·mask·σ(V(s', g)); V gets no gradient."""
     with torch.no_grad():
         target = rewards + discounts * masks * torch.sigmoid(value(next_obs, goals))
@@ -106,11 +114,11 @@ def sarsa_critic_loss(
     return per_head.mean(dim=1).sum(), target.mean()
 
 
-def best_candidate(critic: Critic, obs: torch.Tensor, goals: torch.Tensor, candidates: torch.Tensor):
+def best_candidate(critic: Critic, obs: Tensor, goals: Tensor, candidates: Tensor) -> Tensor:
     """Per state, the candidate (axis 0 of `candidates`, shape (samples, batch, dim)) with the highest min-head Q."""
     samples, batch = candidates.shape[:2]
 
-    def flat(x: torch.Tensor) -> torch.Tensor:  # (batch, d) or (samples, batch, d) -> (samples·batch, d)
+    def flat(x: Tensor) -> Tensor:  # (batch, d) or (samples, batch, d) -> (samples·batch, d)
         return x.expand(samples, batch, x.shape[-1]).reshape(samples * batch, -1)
 
     q = critic(flat(obs), flat(goals), flat(candidates)).min(dim=0).values
@@ -139,10 +147,10 @@ class SHARSA(GoalAgent):
     def targets(self):
         return [(self.target_high_critic, self.high_critic)]
 
-    def _noise(self, *shape: int) -> torch.Tensor:
+    def _noise(self, *shape: int) -> Tensor:
         return torch.randn(*shape, device=self.device)
 
-    def _times(self, n: int) -> torch.Tensor:
+    def _times(self, n: int) -> Tensor:
         return torch.rand(n, 1, device=self.device)
 
     def high_value_loss(self, batch):
@@ -168,14 +176,14 @@ class SHARSA(GoalAgent):
             batch["high_value_masks"],
         )
 
-    def flow_bc_loss(self, flow: nn.Module, obs, goals, targets) -> torch.Tensor:
+    def flow_bc_loss(self, flow: MLP, obs: Tensor, goals: Tensor, targets: Tensor) -> Tensor:
         """Flow matching of `targets` given (s, goal) on the straight noise-to-data path."""
         n, dim = targets.shape
         return flow_matching_loss(
             flow, torch.cat([obs, goals], -1), self._noise(n, dim), targets, self._times(n)
         )
 
-    def actor_losses(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
+    def actor_losses(self, batch) -> tuple[Tensor, Tensor]:
         obs = batch["observations"]
         high = self.flow_bc_loss(self.high_actor_flow, obs, batch["actor_goals"], batch["high_actor_targets"])
         low = self.flow_bc_loss(self.low_actor_flow, obs, batch["low_actor_goals"], batch["actions"])
@@ -195,19 +203,21 @@ class SHARSA(GoalAgent):
         }
         return value_loss + critic_loss + high_actor + low_actor, info
 
-    def sample_flow(self, flow: nn.Module, obs, cond, dim: int, samples: int | None = None) -> torch.Tensor:
+    def sample_flow(
+        self, flow: MLP, obs: Tensor, cond: Tensor, dim: int, samples: int | None = None
+    ) -> Tensor:
         """Integrate a flow policy from fresh noise: (batch, dim), or (samples, batch, dim) candidates."""
         cond = torch.cat([obs, cond], -1)
         if samples is not None:
             cond = cond.expand(samples, *cond.shape)
         return euler_flow(flow, cond, self._noise(*cond.shape[:-1], dim), self.config.flow_steps)
 
-    def subgoals(self, obs: torch.Tensor, goals: torch.Tensor) -> torch.Tensor:
+    def subgoals(self, obs: Tensor, goals: Tensor) -> Tensor:
         """Rejection sampling: `num_samples` flow subgoals per state, the one with the highest min-head Q."""
         candidates = self.sample_flow(self.high_actor_flow, obs, goals, self.obs_dim, self.config.num_samples)
         return best_candidate(self.high_critic, obs, goals, candidates)
 
-    def low_actions(self, obs: torch.Tensor, subgoals: torch.Tensor) -> torch.Tensor:
+    def low_actions(self, obs: Tensor, subgoals: Tensor) -> Tensor:
         return self.sample_flow(self.low_actor_flow, obs, subgoals, self.action_dim)
 
     def _actions(self, obs, goal, explore):
