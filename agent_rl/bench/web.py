@@ -17,12 +17,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
+
 PAE_SLEEP_S = 10.0
 TARGET_MEDIAN_S = 0.3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--episodes", type=int, default=16, help="episodes per parallel setting")
+    parser.add_argument("--episodes", type=arg_type(Count), default=16, help="episodes per parallel setting")
     parser.add_argument("--parallel", default="1,4,8", help="comma-separated numbers of parallel contexts")
 
 

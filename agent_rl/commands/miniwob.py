@@ -14,16 +14,18 @@ import json
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from agent_rl.core.cli_args import out_folder
 from agent_rl.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="model folder or id, or `random` for the random agent")
     parser.add_argument("--tasks", default="standard", help="standard (20 tasks), ci, all, or a,b,c names")
-    parser.add_argument("--out", type=Path, required=True, help="run folder (episodes, summary, report)")
+    parser.add_argument(
+        "--out", type=out_folder, required=True, help="run folder (episodes, summary, report)"
+    )
     parser.add_argument("--episodes", type=int, default=2, help="episodes per task (seeds 0, 1, ...)")
     parser.add_argument("--seed", type=int, default=0, help="first page seed; also the sampling seed")
     parser.add_argument("--max-steps", type=int, default=10, help="actions per episode")

@@ -11,6 +11,7 @@ import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from agent_rl.core.cli_args import out_folder
 from agent_rl.errors import UserError
 from agent_rl.models.chat_template import BOS, CHAT_TEMPLATE, END, IMAGE, PAD, SPECIAL_TOKENS, UNK
 
@@ -186,7 +187,9 @@ def build_tiny_vlm(
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     parser = add("model", "tiny", "build a tiny local text model or VLM")
     parser.set_defaults(main=main)
-    parser.add_argument("--out", type=Path, required=True, help="folder to write the model and tokenizer to")
+    parser.add_argument(
+        "--out", type=out_folder, required=True, help="folder to write the model and tokenizer to"
+    )
     parser.add_argument("--vision", action="store_true", help="build a tiny VLM (LLaVA layout) instead")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--hidden-size", type=int, default=128)

@@ -11,20 +11,21 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent_rl.backends.base import Backend, SamplingParams
+from agent_rl.core.bounds import Count, Seed, Temperature, TopP
+from agent_rl.core.run_settings import SETTINGS_FILE, claim_settings
 from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
-from envs.generalpoints import EVAL_EPISODES, SEEDS, VARIANTS, EnvOptions, evaluation_hands
+from envs.generalpoints import EVAL_EPISODES, SEEDS, EnvOptions, evaluation_hands
 from envs.generalpoints.variants import VariantName
 
-MODALITIES = ("text", "vision")
-SETTINGS_FILE = "settings.json"
+MAX_EVAL_EPISODES = 10_000  # hands of one evaluation set at most (the study's sets hold 234)
 
 
 class EvalOptions(BaseModel):
@@ -32,38 +33,25 @@ class EvalOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    modality: str = "text"
-    episodes: int = EVAL_EPISODES  # hands from the variant's fixed evaluation set
-    seed: int = SEEDS["eval"]  # which evaluation set, and the sampling seed
-    max_attempts: int = 5
-    temperature: float = 0.0  # greedy by default: evaluation is then deterministic
-    top_p: float = 1.0
-    max_new_tokens: int = 256
-    batch_size: int = 32
-
-    @model_validator(mode="after")
-    def _check(self) -> EvalOptions:
-        if self.modality not in MODALITIES:
-            raise UserError(f"unknown modality {self.modality!r}; choose one of: {', '.join(MODALITIES)}")
-        for name in ("episodes", "max_attempts", "max_new_tokens", "batch_size"):
-            if getattr(self, name) < 1:
-                raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise UserError("--temperature must be >= 0 and --top-p in (0, 1]")
-        return self
+    modality: Literal["text", "vision"] = "text"
+    episodes: int = Field(EVAL_EPISODES, ge=1, le=MAX_EVAL_EPISODES)  # hands from the variant's fixed set
+    seed: Seed = SEEDS["eval"]  # which evaluation set, and the sampling seed
+    max_attempts: Count = 5
+    temperature: Temperature = 0.0  # greedy by default: evaluation is then deterministic
+    top_p: TopP = 1.0
+    max_new_tokens: Count = 256
+    batch_size: Count = 32
 
 
 class EvalSettings(EvalOptions):
     """One evaluation: the options on one variant's evaluation set."""
 
-    variant: str = "id"
+    variant: VariantName = "id"
 
     @model_validator(mode="after")
     def _check_variant(self) -> EvalSettings:
-        if self.variant not in VARIANTS:
-            raise UserError(f"unknown variant {self.variant!r}; choose one of: {', '.join(VARIANTS)}")
         if self.variant == "visual_ood" and self.modality == "text":
-            raise UserError("visual_ood differs from id only in the card images: use --modality vision")
+            raise ValueError("visual_ood differs from id only in the card images: use --modality vision")
         return self
 
 
@@ -172,22 +160,6 @@ def write_result(result: dict[str, Any], json_path: Path) -> None:
     json_path.with_suffix(".md").write_text(markdown_summary(result))
 
 
-def _claim_folder(out_dir: Path, record: dict[str, Any]) -> None:
-    """Remember the settings of the episodes in `out_dir`; refuse to add to stored episodes under others."""
-    path = out_dir / SETTINGS_FILE
-    if path.exists() and len(EpisodeStore(out_dir)):
-        before = json.loads(path.read_text())
-        if before != record:
-            changed = sorted(k for k in set(before) | set(record) if before.get(k) != record.get(k))
-            raise UserError(
-                f"{out_dir} holds an evaluation with other settings ({', '.join(changed)} differ); "
-                "pass another --out or delete that folder"
-            )
-        return
-    out_dir.mkdir(parents=True, exist_ok=True)  # new, or nothing stored yet: (re)claim it
-    path.write_text(json.dumps(record, indent=2) + "\n")
-
-
 def evaluate_generalpoints(
     backend_or_model: Any, *, out_dir: str | Path, settings: EvalSettings, progress: bool = True
 ) -> dict[str, Any]:
@@ -201,7 +173,12 @@ def evaluate_generalpoints(
     model = str(getattr(backend, "revision", "") or backend.name)
     if modality == "vision" and hasattr(backend, "processor") and backend.processor is None:
         raise UserError(f"model {model!r} takes no images: pass a vision model for --modality vision")
-    _claim_folder(out_dir, {"model": model, **settings.model_dump()})
+    claim_settings(  # an evaluation with no stored episode yet is nothing to protect: it is reclaimed
+        out_dir / SETTINGS_FILE,
+        {"model": model, **settings.model_dump()},
+        started=len(EpisodeStore(out_dir)) > 0,
+        hint="rerun with the same options, or pick another --out",
+    )
     store = EpisodeStore(out_dir)
     specs = episode_specs(settings)
     params = SamplingParams(

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from agent_rl.control.evaluate import evaluate, evaluate_goals, plot_success
 from agent_rl.control.presets import AGENTS, GOAL_AGENTS, build_config
+from agent_rl.core.bounds import Seed
 from agent_rl.core.buffers import TransitionBuffer
 from agent_rl.core.device import resolve_device
 from agent_rl.core.gc_buffer import GoalBuffer
@@ -48,7 +49,7 @@ class GenerateSettings(BaseModel):
     episodes: int = Field(1000, ge=10)
     episode_steps: int = Field(1000, ge=10)
     noise_style: Literal["play", "noisy"] | None = None
-    seed: int = 0
+    seed: Seed = 0
 
 
 class Config(BaseModel):
