@@ -54,8 +54,7 @@ def ruled_episodes(folders: list[Path]) -> list[tuple[Episode, Path]]:
     return found
 
 
-def judge_results(judge: Judge, folders: list[Path]) -> dict[str, Any]:
-    episodes = ruled_episodes(folders)
+def judge_results(judge: Judge, episodes: list[tuple[Episode, Path]]) -> dict[str, Any]:
     verdicts = judge.judge([judge_input(episode, folder) for episode, folder in episodes])
     truth = [episode.turns[-1].info["rule_score"] == 1.0 for episode, _ in episodes]
     report = agreement_report([v.success for v in verdicts], truth)
@@ -74,8 +73,9 @@ def judge_results(judge: Judge, folders: list[Path]) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
+    episodes = ruled_episodes(args.runs)  # before the model loads: nothing to judge costs nothing
     with closing(make_backend(backend_spec(args, args.model))) as backend:
-        report = judge_results(Judge(backend, "vlm", args.last_k, args.max_new_tokens), args.runs)
+        report = judge_results(Judge(backend, "vlm", args.last_k, args.max_new_tokens), episodes)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "agreement.json"
     path.write_text(json.dumps(report, indent=2))

@@ -50,6 +50,6 @@ def out_folder(text: str) -> Path:
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".agent-rl-check-", dir=ancestor))
     except OSError as err:
-        message = f"cannot make {path}: {ancestor} is not writable ({err.strerror})"
+        message = f"cannot make {path}: nothing can be written in {ancestor} ({err.strerror})"
         raise argparse.ArgumentTypeError(message) from None
     return path

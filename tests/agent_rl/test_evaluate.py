@@ -99,29 +99,6 @@ def test_vision_eval_reports_recognition_accuracy(tiny_vlm, tmp_path):
     assert 0 <= result["recognition_accuracy"] <= 1 and result["settings"]["modality"] == "vision"
 
 
-@pytest.mark.parametrize(
-    ("extra", "message"),
-    [
-        (["--model", "/no/such/model"], "a local folder made by `agent-rl model tiny"),
-        (["--model", "x", "--variant", "nope"], "unknown variant 'nope'"),
-        (["--model", "x", "--modality", "audio"], "unknown modality 'audio'"),
-        (["--model", "x", "--variant", "visual_ood"], "use --modality vision"),
-        (["--model", "x", "--episodes", "0"], "--episodes must be at least 1"),
-        (["--model", "x", "--out", "FILE"], "--out is a folder"),
-        (["--model", "x", "--base-url", "http://127.0.0.1:1/v1"], "--base-url goes with --backend openai"),
-        (["--model", "x", "--backend", "openai"], "--backend openai needs --base-url"),
-    ],
-)
-def test_bad_arguments_give_one_line_errors(extra, message, tmp_path, capsys):
-    (tmp_path / "FILE").write_text("")
-    extra = [str(tmp_path / "FILE") if arg == "FILE" else arg for arg in extra]
-    if "--out" not in extra:
-        extra = [*extra, "--out", str(tmp_path / "r")]
-    assert cli_main(["eval", "generalpoints", *extra]) == 2
-    err = capsys.readouterr().err.strip()
-    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
-
-
 def test_text_model_with_vision_modality_is_refused_before_any_episode(tiny_text_model, tmp_path, capsys):
     out = tmp_path / "v"
     argv = ["eval", "generalpoints", "--model", str(tiny_text_model), "--out", str(out), *QUICK]
