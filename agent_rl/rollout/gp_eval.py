@@ -73,6 +73,13 @@ def _as_backend(backend_or_model: Any, batch_size: int) -> Backend:
     return TransformersBackend(backend_or_model, max_batch_size=batch_size)
 
 
+def _model_name(backend_or_model: Any) -> str:
+    """What the evaluated model is called in the results: its path or id, or the backend's revision."""
+    if isinstance(backend_or_model, (str, Path)):
+        return str(backend_or_model)  # what a backend loaded from it reports as its revision
+    return str(getattr(backend_or_model, "revision", "") or backend_or_model.name)
+
+
 def episode_specs(settings: EvalSettings) -> list[EpisodeSpec]:
     """One spec per hand of the variant's fixed evaluation set."""
     game = EnvOptions(
@@ -169,17 +176,17 @@ def evaluate_generalpoints(
     """
     out_dir = Path(out_dir)
     modality, max_attempts = settings.modality, settings.max_attempts
-    backend = _as_backend(backend_or_model, settings.batch_size)
-    model = str(getattr(backend, "revision", "") or backend.name)
-    if modality == "vision" and hasattr(backend, "processor") and backend.processor is None:
-        raise UserError(f"model {model!r} takes no images: pass a vision model for --modality vision")
-    claim_settings(  # an evaluation with no stored episode yet is nothing to protect: it is reclaimed
+    store = EpisodeStore(out_dir)
+    model = _model_name(backend_or_model)
+    claim_settings(  # before the model loads; a folder with no stored episode is nothing to protect
         out_dir / SETTINGS_FILE,
         {"model": model, **settings.model_dump()},
-        started=len(EpisodeStore(out_dir)) > 0,
+        started=len(store) > 0,
         hint="rerun with the same options, or pick another --out",
     )
-    store = EpisodeStore(out_dir)
+    backend = _as_backend(backend_or_model, settings.batch_size)
+    if modality == "vision" and hasattr(backend, "processor") and backend.processor is None:
+        raise UserError(f"model {model!r} takes no images: pass a vision model for --modality vision")
     specs = episode_specs(settings)
     params = SamplingParams(
         max_new_tokens=settings.max_new_tokens,
