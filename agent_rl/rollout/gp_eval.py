@@ -216,8 +216,8 @@ class GPEvalConfig(EvalOptions):
     settings); shorter replies and bigger batches than a single CLI evaluation."""
 
     settings: list[VariantName] = ["id", "rule_ood"]
-    max_new_tokens: int = 96
-    batch_size: int = 64
+    max_new_tokens: Count = 96
+    batch_size: Count = 64
 
     def for_variant(self, variant: str) -> EvalSettings:
         return EvalSettings(variant=variant, **self.model_dump(exclude={"settings"}))
