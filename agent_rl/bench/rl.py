@@ -17,6 +17,7 @@ from statistics import mean
 
 from agent_rl.core.bounds import Count
 from agent_rl.core.cli_args import arg_type
+from agent_rl.train.grpo_trl import GroupSize
 from envs.generalpoints import SEEDS, EnvOptions
 
 
@@ -25,7 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hands", type=arg_type(Count), default=4, help="hands per update (each played by a group)"
     )
-    parser.add_argument("--group", type=arg_type(Count), default=4)
+    parser.add_argument(
+        "--group",
+        type=arg_type(GroupSize),
+        default=4,
+        help="completions per hand (GRPO compares two or more)",
+    )
     parser.add_argument("--max-new-tokens", type=arg_type(Count), default=32)
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field, FiniteFloat
 
 Count = Annotated[int, Field(ge=1)]  # iterations, steps, episodes, batch and group sizes
+Port = Annotated[int, Field(ge=0, le=65535)]  # 0 picks a free one
 Seed = Annotated[
     int, Field(ge=0, lt=2**32)
 ]  # numpy's legacy seeding takes no more, no negative seed anywhere

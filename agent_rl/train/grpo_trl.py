@@ -6,12 +6,14 @@ graded by a fresh env dealt the row's hand, and its reward is the env's first-st
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.core.bounds import Count, LearningRate, NonNegative, Positive
 from envs.generalpoints import SEEDS, EnvOptions
+
+GroupSize = Annotated[int, Field(ge=2)]  # TRL's GRPO needs two completions of a prompt to compare
 
 
 class GRPOSettings(BaseModel):
@@ -21,7 +23,7 @@ class GRPOSettings(BaseModel):
     hands: Count = 256
     steps: Count = 20
     hands_per_step: Count = 8
-    group_size: int = Field(4, ge=2)  # TRL's GRPO needs two completions per prompt to compare
+    group_size: GroupSize = 4
     lr: LearningRate = 1e-5
     clip: Positive = 0.2
     epochs: Count = 1  # GRPOConfig.num_iterations

@@ -103,6 +103,7 @@ BAD = [
     # bench: the benchmark's own options, not replaced by defaults
     (["bench", "rollout", "--episodes", "0"], "argument --episodes: Input should be greater than"),
     (["bench", "rl", "--group", "0"], "argument --group: Input should be greater than"),
+    (["bench", "rl", "--group", "1"], "argument --group: Input should be greater than or equal to 2"),
     (["bench", "rollout", "--seed", "-1"], "argument --seed: Input should be greater than"),
     (["bench", "rollout", "--nope"], "unrecognized arguments: --nope"),
     (["bench", "rollout", *UNDER_A_FILE], "is under the file"),
@@ -127,6 +128,11 @@ BAD = [
     (["run", "{recipe}", *UNDER_A_FILE], "is under the file"),
     (["run", "{recipe}", *IN_PROC], "nothing can be written in /proc"),
     (["model", "tiny", *UNDER_A_FILE], "is under the file"),
+    (["model", "tiny", "--out", "{tmp}/m", "--layers", "0"], "argument --layers: Input should be greater"),
+    (["eval", "miniwob", "--model", "random", "--out", "{tmp}/w", "--temperature", "inf"], "a finite number"),
+    (["eval", "miniwob", "--model", "random", "--out", "{tmp}/w", "--episodes", "0"], "argument --episodes:"),
+    (["sites", "serve", "--port", "70000"], "argument --port: Input should be less than or equal to 65535"),
+    (["sites", "serve", "--seed", "-1"], "argument --seed: Input should be greater than or equal to 0"),
     # serve: port and host checked before the model loads
     (["serve", "--model", MODEL, "--port", "-1"], "a port is 0-65535"),
     (["serve", "--model", MODEL, "--port", "99999"], "a port is 0-65535"),
