@@ -27,9 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
-from agent_rl.core.bounds import Seed
+from agent_rl.core.bounds import Count, Seed
 from agent_rl.core.cli_args import out_folder
 from agent_rl.core.run_settings import claim_settings
 from agent_rl.errors import UserError, describe
@@ -76,13 +84,33 @@ class StageSpec(BaseModel):
         return dict((self.model_extra or {}).get(self.type) or {})
 
 
+class TinyOptions(BaseModel):
+    """Sizes of the model `model: tiny` (or `tiny-vlm`) builds; the builder's defaults stand for those unset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hidden_size: Count | None = None
+    layers: Count | None = None
+    heads: Count | None = None
+    vocab_size: Count | None = None
+    max_positions: Count | None = None
+    image_size: Count | None = None  # tiny-vlm only, as are the next three
+    patch_size: Count | None = None
+    vision_hidden_size: Count | None = None
+    vision_layers: Count | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_set(self, handler: Any) -> dict[str, Any]:  # what the recipe said, so resolved configs stay
+        return {k: v for k, v in handler(self).items() if k in self.model_fields_set}
+
+
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
     seed: Seed = 0
     model: str | None = None
-    tiny: dict[str, Any] = {}  # keyword arguments for the tiny model builder
+    tiny: TinyOptions = TinyOptions()
     stages: list[StageSpec] = Field(min_length=1)
 
     @field_validator("model")
@@ -96,6 +124,13 @@ class Recipe(BaseModel):
                 f"model folder {value!r} does not exist (use `tiny`, `smollm2-135m`, a local folder or a hub id)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _tiny_fits(self) -> Recipe:
+        vision_only = {"image_size", "patch_size", "vision_hidden_size", "vision_layers"}
+        if self.model == "tiny" and (given := sorted(vision_only & self.tiny.model_fields_set)):
+            raise ValueError(f"tiny.{given[0]} is for `model: tiny-vlm`; the text model takes no images")
+        return self
 
     @model_validator(mode="after")
     def _wiring(self) -> Recipe:
@@ -216,7 +251,7 @@ def _prepare_model(recipe: Recipe, run_dir: Path, state: RunState) -> None:
 
         builder = models.build_tiny_vlm if recipe.model == "tiny-vlm" else models.build_tiny_text_model
         log.info("building the %s model in %s", recipe.model, run_dir / "model")
-        builder(run_dir / "model", seed=recipe.seed, **recipe.tiny)
+        builder(run_dir / "model", seed=recipe.seed, **recipe.tiny.model_dump())
         state.data["artifacts"]["model"] = "model"
     else:
         local = Path(recipe.model).expanduser()

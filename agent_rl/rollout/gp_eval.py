@@ -215,7 +215,7 @@ class GPEvalConfig(EvalOptions):
     """The evaluation options on each of `settings` (variants) at once (the `eval` and `compare` stages'
     settings); shorter replies and bigger batches than a single CLI evaluation."""
 
-    settings: list[VariantName] = ["id", "rule_ood"]
+    settings: list[VariantName] = Field(["id", "rule_ood"], min_length=1)
     max_new_tokens: Count = 96
     batch_size: Count = 64
 

@@ -58,7 +58,7 @@ class Config(BaseModel):
     env: str = "cube-single-play-v0"
     dataset_path: str | None = None  # NAME.npz (its NAME-val.npz beside it); ours or the official download
     generate: GenerateSettings | None = None
-    tasks: list[int] = Field(default_factory=lambda: list(range(1, NUM_TASKS + 1)))
+    tasks: list[int] = Field(default_factory=lambda: list(range(1, NUM_TASKS + 1)), min_length=1)
     agent: Literal["fql", "iql", "rebrac", "gcbc", "gcivl", "gciql", "qrl", "crl", "hiql"] = "fql"
     preset: Literal["gpu", "cpu"] = "gpu"  # gpu: the paper's sizes; cpu: narrower nets, fewer flow steps
     agent_config: dict[str, Any] = Field(default_factory=dict)  # overrides of the agent's get_config()

@@ -28,7 +28,9 @@ log = logging.getLogger("agent_rl.stages.propose")
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sites: list[str] = ["shopping", "reddit", "wikipedia"]  # URL keys of the bundled sites
+    sites: list[str] = Field(
+        ["shopping", "reddit", "wikipedia"], min_length=1
+    )  # URL keys of the bundled sites
     tasks_per_site: int = Field(25, ge=1)
     backend: dict[str, Any] = {"type": "transformers"}
     temperature: Temperature = 1.0

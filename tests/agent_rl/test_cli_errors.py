@@ -124,6 +124,8 @@ BAD = [
     ([*RUN, "--set", "stages.rl.rl.gamma=1.5"], "stages[1].rl.gamma: Input should be less than or equal"),
     ([*RUN, "--set", "stages.sft.sft.batch_size=0"], "stages[0].sft.batch_size: Input should be greater"),
     ([*RUN, "--set", "seed=-1"], "seed: Input should be greater than or equal to 0"),
+    ([*RUN, "--set", "tiny.hidden_size=0"], "tiny.hidden_size: Input should be greater than or equal to 1"),
+    ([*RUN, "--set", "tiny.image_size=64"], "tiny.image_size is for `model: tiny-vlm`"),
     (["run", "{deep.yaml}", "--out", "{tmp}/run"], "nested too deeply"),
     (["run", "{recipe}", *UNDER_A_FILE], "is under the file"),
     (["run", "{recipe}", *IN_PROC], "nothing can be written in /proc"),
