@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from agent_rl.core.bounds import Count, LearningRate, NonNegative, Positive
 from agent_rl.models.lora import LoraOptions, lora_config, merged_copy
@@ -39,7 +39,7 @@ class TrainerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     epochs: Positive = 1.0
-    max_steps: Literal[-1] | Count = -1  # overrides epochs when > 0
+    max_steps: int = Field(-1, ge=-1)  # overrides epochs when > 0
     lr: LearningRate = 2e-5
     lr_scheduler: SchedulerName = "cosine"
     warmup: NonNegative = 0.0  # steps, or a fraction of all steps when below 1
@@ -51,6 +51,13 @@ class TrainerSettings(BaseModel):
     lora: LoraOptions | None = None
     deepspeed: str | dict[str, Any] | None = None  # a ZeRO config file or dict; see zero_config()
     gradient_checkpointing: bool = False
+
+    @field_validator("max_steps")
+    @classmethod
+    def _steps_or_epochs(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("0 steps trains nothing: give a positive count, or -1 to train for `epochs`")
+        return value
 
 
 class SFTConfig(TrainerSettings):

@@ -11,7 +11,7 @@ CONTROL = {"generate": {"episodes": 10, "episode_steps": 10}}  # control_train n
 
 BAD = [
     ("sft", {"epochs": 0}, "epochs: Input should be greater than 0"),
-    ("sft", {"max_steps": 0}, "max_steps"),
+    ("sft", {"max_steps": 0}, "max_steps: 0 steps trains nothing"),
     ("sft", {"lr": -1e-5}, "lr: Input should be greater than 0"),
     ("sft", {"lr_scheduler": "cosine_typo"}, "lr_scheduler: Input should be 'linear', 'cosine'"),
     ("sft", {"batch_size": 0}, "batch_size: Input should be greater than or equal to 1"),
@@ -22,7 +22,7 @@ BAD = [
     ("sft", {"lora": {"r": 0}}, "lora.r: Input should be greater than or equal to 1"),
     ("sft", {"lora": {"dropout": 1.0}}, "lora.dropout: Input should be less than 1"),
     ("pretrain", {"text": {"documents": 0}}, "text.documents: Input should be greater than or equal to 1"),
-    ("pretrain", {"max_length": 0}, "max_length"),
+    ("pretrain", {"max_length": 0}, "max_length: Input should be greater than or equal to 1"),
     ("rl", {"iterations": -1}, "iterations: Input should be greater than or equal to 1"),
     ("rl", {"hands_per_iter": 0}, "hands_per_iter: Input should be greater than or equal to 1"),
     ("rl", {"group_size": 0}, "group_size: Input should be greater than or equal to 1"),
