@@ -108,6 +108,7 @@ def test_text_model_with_vision_modality_is_refused_before_any_episode(tiny_text
     assert not (out / "episodes.jsonl").exists()
 
 
+@pytest.mark.e2e
 def test_rerun_into_a_folder_with_other_settings_is_refused_naming_them(tiny_text_model, tmp_path, capsys):
     out = tmp_path / "id"
     quick = ["--episodes", "2", "--max-attempts", "1", "--max-new-tokens", "4", "--no-progress"]

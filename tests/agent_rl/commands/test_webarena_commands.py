@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from agent_rl.cli import main
 
 
@@ -252,3 +254,16 @@ def test_eval_into_a_folder_of_other_settings_is_refused_before_any_site(tmp_pat
 
     assert main([*argv, "--model", "oracle", "--parallel", "2"]) == 2  # same settings: on to the sites
     assert "SHOPPING" in capsys.readouterr().err  # ... which are down in this test
+
+
+@pytest.mark.e2e
+def test_a_wrong_agent_into_a_real_oracle_run_is_refused_and_the_oracle_run_resumes(tmp_path, capsys):
+    out = tmp_path / "oracle"
+    argv = ["eval", "webarena", "--bundled", "--task-ids", "1", "--out", str(out)]
+    assert main([*argv, "--model", "oracle"]) == 0
+    results = (out / "results.jsonl").read_text()
+    capsys.readouterr()
+    assert main([*argv, "--model", "wrong"]) == 2
+    assert "started with other settings (model 'oracle' -> 'wrong')" in capsys.readouterr().err
+    assert main([*argv, "--model", "oracle"]) == 0  # the same settings resume: nothing is redone
+    assert (out / "results.jsonl").read_text() == results
