@@ -37,6 +37,20 @@ def arg_type(kind: Any, name: str = "value") -> Callable[[str], Any]:
     return parse
 
 
+def comma_list(kind: Any, name: str = "list") -> Callable[[str], list[Any]]:
+    """A `type=` for `1,4,8`: comma-separated values, each checked as `kind`."""
+    one = arg_type(kind)
+
+    def parse(text: str) -> list[Any]:
+        values = [one(part.strip()) for part in text.split(",") if part.strip()]
+        if not values:
+            raise argparse.ArgumentTypeError(f"give one value or more, comma-separated, got {text!r}")
+        return values
+
+    parse.__name__ = name
+    return parse
+
+
 def out_folder(text: str) -> Path:
     """A `type=` for `--out`: a folder that exists or can be made (not a file, nor under one, nor where
     nothing can be written, like /proc). Checked by making and removing a folder in its nearest existing

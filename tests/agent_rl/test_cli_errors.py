@@ -106,6 +106,11 @@ BAD = [
     (["bench", "rl", "--group", "1"], "argument --group: Input should be greater than or equal to 2"),
     (["bench", "rollout", "--seed", "-1"], "argument --seed: Input should be greater than"),
     (["bench", "rollout", "--nope"], "unrecognized arguments: --nope"),
+    (
+        ["bench", "web", "--parallel", "1,0"],
+        "argument --parallel: Input should be greater than or equal to 1",
+    ),
+    (["bench", "web", "--parallel", "1,x"], "argument --parallel: Input should be a valid integer"),
     (["bench", "rollout", *UNDER_A_FILE], "is under the file"),
     (["bench", "rollout", *IN_PROC], "nothing can be written in /proc"),
     # data generate
