@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from tqdm import tqdm
 
 from agent_rl.control.evaluate import evaluate, evaluate_goals, plot_success
@@ -32,7 +32,7 @@ from agent_rl.core.buffers import TransitionBuffer
 from agent_rl.core.device import resolve_device
 from agent_rl.core.gc_buffer import GoalBuffer
 from agent_rl.core.wsrl import OnlineConfig, OnlineLoop
-from agent_rl.errors import UserError
+from agent_rl.errors import UserError, describe
 from agent_rl.runlog import MetricsLogger
 from agent_rl.stages import StageContext
 from envs.control.datasets import load_datasets
@@ -85,7 +85,10 @@ class Config(BaseModel):
             raise ValueError(f"tasks must be in 1..{NUM_TASKS}, got {bad}")
         if self.agent in GOAL_AGENTS and self.online_steps:
             raise ValueError(f"{self.agent} is goal-conditioned and trains offline only: set online_steps: 0")
-        build_config(self.agent, self.preset, self.env, self.agent_config, online=self.online_steps > 0)
+        try:
+            build_config(self.agent, self.preset, self.env, self.agent_config, online=self.online_steps > 0)
+        except ValidationError as err:  # the agent's own config: name the field under agent_config
+            raise ValueError(f"agent_config.{describe(err)}") from None
         return self
 
 

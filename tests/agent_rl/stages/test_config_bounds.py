@@ -68,8 +68,16 @@ BAD = [
         "offline_steps: Input should be greater than or equal",
     ),
     ("control_train", {"generate": {"episodes": 10, "seed": -1}}, "generate.seed: Input should be greater"),
-    ("control_train", {**CONTROL, "agent_config": {"lr": 0}}, "lr: Input should be greater than 0"),
-    ("control_train", {**CONTROL, "agent_config": {"discount": 2}}, "discount: Input should be less than"),
+    (
+        "control_train",
+        {**CONTROL, "agent_config": {"lr": 0}},
+        "agent_config.lr: Input should be greater than 0",
+    ),
+    (
+        "control_train",
+        {**CONTROL, "agent_config": {"discount": 2}},
+        "agent_config.discount: Input should be less",
+    ),
     ("control_compare", {"runs": {}}, "runs: Dictionary should have at least 1 item"),
 ]
 
