@@ -33,6 +33,8 @@ from agent_rl.control.hiql import HIQL
 from agent_rl.control.presets import CPU_PRESETS
 from agent_rl.control.qrl import QRL
 from agent_rl.control.sharsa import SHARSA
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
 from agent_rl.core.gc_buffer import GoalBuffer
 
 OBS_DIM, ACTION_DIM = 28, 5  # cube-single
@@ -113,7 +115,7 @@ def sgemm_flops_per_s(size: int, seconds: float, windows: int = 5) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=int, default=20, help="timed FQL updates per variant")
+    parser.add_argument("--steps", type=arg_type(Count), default=20, help="timed FQL updates per variant")
     parser.add_argument("--compile", action="store_true", help="also time the torch.compile'd update")
 
 

@@ -21,10 +21,11 @@ from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from torch import Tensor
 
 from agent_rl.control.agent import GoalAgent
+from agent_rl.core.bounds import Count, LearningRate, Probability
 from agent_rl.core.gc_buffer import GoalConfig
 from agent_rl.core.losses import euler_flow, flow_matching_loss
 from agent_rl.core.networks import MLP, Critic, Value
@@ -49,16 +50,16 @@ class SHARSAConfig(BaseModel):
     """The reference's `get_config()` defaults (set on puzzle-4x5); γ is `discount`, shared with `goals`."""
 
     model_config = ConfigDict(extra="forbid")
-    lr: float = 3e-4
-    batch_size: int = 1024
-    actor_hidden: tuple[int, ...] = (1024,) * 4
-    value_hidden: tuple[int, ...] = (1024,) * 4
+    lr: LearningRate = 3e-4
+    batch_size: Count = 1024
+    actor_hidden: tuple[Count, ...] = (1024,) * 4
+    value_hidden: tuple[Count, ...] = (1024,) * 4
     layer_norm: bool = True  # in every network, the flows included
-    discount: float = 0.999
-    tau: float = 0.005
+    discount: Probability = 0.999
+    tau: Probability = 0.005
     q_agg: Literal["min", "mean"] = "min"  # over the target critic's heads, in the value's target
-    flow_steps: int = Field(10, ge=1)
-    num_samples: int = Field(32, ge=1)  # rejection-sampling candidates per decision
+    flow_steps: Count = 10
+    num_samples: Count = 32  # rejection-sampling candidates per decision
     goals: GoalConfig = SHARSA_GOALS
 
     @model_validator(mode="before")

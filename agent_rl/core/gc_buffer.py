@@ -33,12 +33,14 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agent_rl.core.bounds import Probability
+
 
 class GoalConfig(BaseModel):
     """OGBench's defaults (impls/agents/*.py get_config); each agent overrides a few."""
 
     model_config = ConfigDict(extra="forbid")
-    discount: float = 0.99
+    discount: Probability = 0.99
     value_p_curgoal: float = Field(0.2, ge=0, le=1)
     value_p_trajgoal: float = Field(0.5, ge=0, le=1)
     value_p_randomgoal: float = Field(0.3, ge=0, le=1)
