@@ -19,17 +19,24 @@ SETTING_TITLES = {
 }
 
 
-def plot_success_vs_compute(curves: dict[str, list[dict[str, Any]]], settings: list[str], out: Path) -> Path:
+def plot_success_vs_compute(
+    curves: dict[str, list[dict[str, Any]]],
+    settings: list[str],
+    out: Path,
+    training: dict[str, list[dict[str, Any]]] | None = None,
+) -> Path:
     """One panel per setting, one line per branch, success rate (%) against training FLOPs, with each point's
-    95% interval as an error bar. Where a branch logged its success on its own training hands (RL), a last
-    panel shows that curve: learning that does not carry to held-out hands shows there first."""
+    95% interval as an error bar. `training` (default: the evaluated points that carry it) maps a branch to
+    checkpoints with its success on its own training hands (RL): a last panel shows that curve, where learning
+    that does not carry to held-out hands shows first."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    trained = {label: [p for p in points if "train_success" in p] for label, points in curves.items()}
-    trained = {label: points for label, points in trained.items() if points}
+    if training is None:
+        training = {label: [p for p in points if "train_success" in p] for label, points in curves.items()}
+    trained = {label: points for label, points in training.items() if points}
     panels = len(settings) + bool(trained)
     fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels, 3.6), squeeze=False)
     for ax, setting in zip(axes[0], settings, strict=False):
@@ -63,6 +70,7 @@ def _decorate(ax: Any, title: str) -> None:
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("training compute (FLOPs)")
     ax.set_ylabel("episode success (%)")
+    ax.set_ylim(bottom=0)  # from zero, so that a change of a point or two does not look like a leap
     ax.grid(alpha=0.3)
     ax.legend()
 

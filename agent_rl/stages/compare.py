@@ -98,7 +98,10 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
         curves[name] = points
     settings = config.eval.settings
     vision = config.eval.modality == "vision"
-    plot = plot_success_vs_compute(curves, settings, ctx.stage_dir / "success_vs_compute.png")
+    training = {  # every checkpoint a branch logged, evaluated or not
+        name: [c for c in data["checkpoints"] if "train_success" in c] for name, data in branches.items()
+    }
+    plot = plot_success_vs_compute(curves, settings, ctx.stage_dir / "success_vs_compute.png", training)
     rows = final_table(curves, settings, vision)
     findings = verdicts(curves, settings)
     attempts = by_attempt_table(curves, settings)
