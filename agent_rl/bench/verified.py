@@ -20,9 +20,12 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tasks", type=int, default=16, help="bundled tasks per measurement")
+    parser.add_argument("--tasks", type=arg_type(Count), default=16, help="bundled tasks per measurement")
 
 
 def _signed_in(env: Any) -> bool:

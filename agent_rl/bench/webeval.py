@@ -14,9 +14,14 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tasks", type=int, default=24, help="read-only bundled tasks per setting")
+    parser.add_argument(
+        "--tasks", type=arg_type(Count), default=24, help="read-only bundled tasks per setting"
+    )
 
 
 def _timed(tasks: list[Any], urls: dict[str, str], auth: str, host: Any, workers: int) -> tuple[float, int]:

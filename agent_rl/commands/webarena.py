@@ -27,10 +27,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.backends.options import add_backend_arguments, backend_spec
-from agent_rl.errors import UserError
+from agent_rl.core.cli_args import out_folder
+from agent_rl.core.run_settings import SETTINGS_FILE, claim_settings
+from agent_rl.errors import UserError, options_model
 from envs.web.env import WebEnvConfig
 from evaluator.webarena import needs_judge
 from evaluator.webarena.datasets import FILES, dataset_file, read_verified, verified_counts
@@ -61,7 +63,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
     validate.add_argument(
-        "--out", type=Path, default=None, help="folder to write validate.json (per task) into"
+        "--out", type=out_folder, default=None, help="folder to write validate.json (per task) into"
     )
     _helpers_argument(validate)
     _site_arguments(validate)
@@ -96,7 +98,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         default=None,
         help="model for fuzzy_match / N/A judgements (same backend)",
     )
-    ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
+    ev.add_argument("--out", type=out_folder, required=True, help="output folder (a rerun resumes it)")
     ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
     ev.add_argument("--max-steps", type=int, default=30)
     ev.add_argument(
@@ -316,13 +318,21 @@ class WebArenaEval(BaseModel):
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    try:
-        run = WebArenaEval(**{name: getattr(args, name) for name in WebArenaEval.model_fields})
-    except ValidationError as err:
-        problem = err.errors()[0]
-        raise UserError(f"--{str(problem['loc'][0]).replace('_', '-')}: {problem['msg']}") from None
-    evaluate_webarena(run)
+    evaluate_webarena(options_model(WebArenaEval, args))
     return 0
+
+
+def claim_folder(args: WebArenaEval) -> None:
+    """Refuse to resume `args.out` under settings other than those its stored episodes were made with (the
+    folder and the number of browsers aside, which change no result)."""
+    from agent_rl.rollout.store import EpisodeStore
+
+    claim_settings(
+        args.out / SETTINGS_FILE,
+        args.model_dump(mode="json", exclude={"out", "parallel"}),
+        started=len(EpisodeStore(args.out)) > 0,
+        hint="rerun with the same options, or pick another --out",
+    )
 
 
 def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
@@ -333,6 +343,7 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
     from envs.web.urls import SITE_VARS, site_urls
 
     backend_spec(args, args.model)  # checks --backend / --base-url before any site starts
+    claim_folder(args)
     wanted = None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()]
     with ExitStack() as stack:
         auth_dir = args.auth_dir

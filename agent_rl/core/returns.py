@@ -43,18 +43,43 @@ def gae(
 
 
 def group_normalized_advantages(
-    group_rewards: Sequence[Sequence[float]], gamma: float = 1.0, eps: float = 1e-6
+    group_rewards: Sequence[Sequence[float]],
+    gamma: float = 1.0,
+    eps: float = 1e-6,
+    by_std: bool = True,
+    per_turn: bool = False,
 ) -> list[np.ndarray]:
     """Critic-free, turn-level advantages for a group of episodes on the same task.
 
-    Each turn's return-to-go is compared with all returns-to-go in the group: (G - mean) / (std + eps).
-    A group whose returns are all equal carries no signal and gets zeros.
+    Each turn's return-to-go G is compared with the group's: (G - mean) / (std + eps), as GRPO does, or
+    G - mean with `by_std=False` (Dr. GRPO). Dividing by the group's std gives a group whose returns differ only
+    a little (no success, two kinds of failure) as strong a push as a group with a success.
+
+    The baseline pools every turn of the group, or with `per_turn=True` only the turns at the same position
+    (the k-th attempt of each episode that made k attempts), as a value baseline per step would. Pooling
+    compares a late turn's small return-to-go (say the -1 for running out of attempts) with the first turns'
+    larger losses, and so rewards whatever was sampled there. A set of equal returns carries no signal and
+    gets zeros.
     """
     returns = [discounted_returns(r, gamma) for r in group_rewards]
-    pooled = np.concatenate(returns) if returns else np.zeros(0)
+    if not per_turn:
+        return _normalized(returns, returns, eps, by_std)
+    out = [np.zeros_like(g) for g in returns]
+    for t in range(max((len(g) for g in returns), default=0)):
+        reached = [i for i, g in enumerate(returns) if len(g) > t]
+        column = [returns[i][t : t + 1] for i in reached]
+        for i, adv in zip(reached, _normalized(column, column, eps, by_std), strict=True):
+            out[i][t] = adv[0]
+    return out
+
+
+def _normalized(
+    values: list[np.ndarray], pool: list[np.ndarray], eps: float, by_std: bool
+) -> list[np.ndarray]:
+    pooled = np.concatenate(pool) if pool else np.zeros(0)
     if pooled.size == 0:
-        return returns
+        return values
     mean, std = pooled.mean(), pooled.std()
     if std < eps:
-        return [np.zeros_like(g) for g in returns]
-    return [(g - mean) / (std + eps) for g in returns]
+        return [np.zeros_like(g) for g in values]
+    return [(g - mean) / (std + eps) if by_std else g - mean for g in values]

@@ -16,7 +16,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from agent_rl.errors import UserError
-from agent_rl.report.figures import final_table, html_page, markdown_table, plot_success_vs_compute
+from agent_rl.report.figures import (
+    by_attempt_table,
+    final_table,
+    html_page,
+    markdown_table,
+    plot_success_vs_compute,
+    verdicts,
+)
 from agent_rl.rollout.gp_eval import GPEvalConfig, evaluate_model
 from agent_rl.stages import StageContext
 
@@ -26,6 +33,10 @@ class Config(BaseModel):
 
     eval: GPEvalConfig = GPEvalConfig()
     every_checkpoint: bool = True  # False: evaluate only the init and each branch's final checkpoint
+    eval_note: str = ""  # why this evaluation sampling, in the recipe author's words (shown in the report)
+
+
+TRAINING_KEYS = ("train_success", "train_reward", "train_temperature")  # from RL checkpoint logs
 
 
 def _branch(ctx: StageContext, name: str) -> dict[str, Any]:
@@ -68,7 +79,13 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
         for ckpt in checkpoints:
             results = _evaluate_cached(ctx, config, ckpt["path"])
             points.append(
-                {"step": ckpt["step"], "flops": ckpt["flops"], "tokens": ckpt["tokens"], "results": results}
+                {
+                    "step": ckpt["step"],
+                    "flops": ckpt["flops"],
+                    "tokens": ckpt["tokens"],
+                    "results": results,
+                    **{k: ckpt[k] for k in TRAINING_KEYS if k in ckpt},
+                }
             )
             ctx.logger.log(
                 {
@@ -81,23 +98,33 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
         curves[name] = points
     settings = config.eval.settings
     vision = config.eval.modality == "vision"
-    plot = plot_success_vs_compute(curves, settings, ctx.stage_dir / "success_vs_compute.png")
+    training = {  # every checkpoint a branch logged, evaluated or not
+        name: [c for c in data["checkpoints"] if "train_success" in c] for name, data in branches.items()
+    }
+    plot = plot_success_vs_compute(curves, settings, ctx.stage_dir / "success_vs_compute.png", training)
     rows = final_table(curves, settings, vision)
+    findings = verdicts(curves, settings)
+    attempts = by_attempt_table(curves, settings)
     notes = [
         f"init checkpoint: {init}",
-        f"{config.eval.episodes} episodes per setting, up to {config.eval.max_attempts} attempts, "
-        f"temperature {config.eval.temperature}",
+        f"every checkpoint is evaluated on the same {config.eval.episodes} held-out hands per setting (the fixed "
+        f"evaluation set, seed {config.eval.seed}), up to {config.eval.max_attempts} attempts, "
+        f"temperature {config.eval.temperature}" + (f" ({config.eval_note})" if config.eval_note else ""),
+        "intervals are 95% Wilson intervals; a change counts only where the intervals do not overlap",
         "compute: SFT 6·N·D; RL 6·N·D + 2·N·λ·D (N parameters, D training tokens)",
     ]
     title = f"SFT vs RL on GeneralPoints ({config.eval.modality})"
     md = ctx.stage_dir / "report.md"
     md.write_text(
-        f"# {title}\n\n![success vs compute]({plot.name})\n\n{markdown_table(rows)}\n\n"
+        f"# {title}\n\n![success vs compute]({plot.name})\n\n## What moved\n\n"
+        + "\n".join(f"- {line}" for line in findings)
+        + f"\n\n## Final numbers\n\n{markdown_table(rows)}\n\n"
+        + f"## Success by attempt (%)\n\n{markdown_table(attempts)}\n\n"
         + "\n".join(f"- {n}" for n in notes)
         + "\n"
     )
     page = ctx.stage_dir / "report.html"
-    page.write_text(html_page(title, rows, plot.name, notes))
+    page.write_text(html_page(title, rows, plot.name, notes, findings, {"Success by attempt (%)": attempts}))
     results = ctx.stage_dir / "results.json"
     results.write_text(json.dumps({"init": init, "curves": curves}, indent=2))
     return {"report": ctx.rel(md), "html": ctx.rel(page), "plot": ctx.rel(plot), "results": ctx.rel(results)}

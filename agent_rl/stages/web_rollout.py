@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.backends.base import SamplingParams
+from agent_rl.core.bounds import Temperature
 from agent_rl.rollout.evidence import JudgeEvidence
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
@@ -47,7 +48,7 @@ class Config(BaseModel):
         None  # default: PAE's element list with vision, else tree
     )
     backend: dict[str, Any] = {"type": "transformers"}
-    temperature: float = Field(1.0, ge=0)
+    temperature: Temperature = 1.0
     max_new_tokens: int = Field(128, ge=1)
     last_k_screenshots: int = Field(3, ge=1)
     rollout: RolloutSettings = RolloutSettings()

@@ -18,6 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from agent_rl.backends.base import SamplingParams
+from agent_rl.core.jsonl import read_jsonl
 from agent_rl.runlog import MetricsLogger
 from agent_rl.train.episodes import Hand, deal_hands, play
 from agent_rl.train.learner import CheckpointLog
@@ -79,6 +80,20 @@ def sampling(config: RLConfig, seed: int | None) -> SamplingParams:
     return SamplingParams(max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=seed)
 
 
+def training_hands(logger: MetricsLogger, iteration: int, config: RLConfig) -> dict[str, float]:
+    """Success and mean reward on the training hands over the iterations since the previous checkpoint, as
+    sampled for training (read back from the stage's metrics, so a resumed stage reports the same)."""
+    first = (iteration - 1) // config.save_every * config.save_every  # the previous checkpoint's iteration
+    rows = [r for r in read_jsonl(logger.jsonl_path) if first < r.get("iteration", 0) <= iteration]
+    if not rows:
+        return {}
+    return {
+        "train_success": sum(r["success_rate"] for r in rows) / len(rows),
+        "train_reward": sum(r["mean_reward"] for r in rows) / len(rows),
+        "train_temperature": config.temperature,
+    }
+
+
 def train_on_generalpoints(
     trainer: RLTrainer,
     state: dict[str, Any],
@@ -122,4 +137,4 @@ def train_on_generalpoints(
             trainer.save(folder, it + 1, {"tokens": tokens})
             flops = 6.0 * n * tokens + 2.0 * n * config.compute_lambda * tokens
             if main:
-                checkpoints.add(it + 1, rel(folder), tokens, flops)
+                checkpoints.add(it + 1, rel(folder), tokens, flops, **training_hands(logger, it + 1, config))

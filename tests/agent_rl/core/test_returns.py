@@ -48,3 +48,25 @@ def test_group_normalized_by_hand():
 def test_group_with_equal_returns_has_no_signal():
     adv = group_normalized_advantages([[5.0], [5.0]])
     assert all((a == 0).all() for a in adv)
+
+
+def test_group_advantages_without_std_keep_the_reward_scale():
+    # no success in the first group: two kinds of failure (-3 and -4); a success in the second
+    failing = group_normalized_advantages([[-3.0], [-4.0]], by_std=False)
+    solved = group_normalized_advantages([[5.0], [-4.0]], by_std=False)
+    assert [float(a[0]) for a in failing] == [0.5, -0.5]
+    assert [float(a[0]) for a in solved] == [4.5, -4.5]
+    # GRPO's std division gives both groups the same push
+    assert np.allclose([a[0] for a in group_normalized_advantages([[-3.0], [-4.0]])], [1.0, -1.0], atol=1e-5)
+
+
+def test_per_turn_baseline_compares_each_attempt_with_the_same_attempt():
+    # A solves at once (+5); B and C fail (-4), then run out of attempts (-1, the same for both)
+    a, b, c = group_normalized_advantages([[5.0], [-4.0, -1.0], [-4.0, -1.0]], by_std=False, per_turn=True)
+    first = np.array([5.0, -5.0, -5.0])  # returns-to-go of the first attempts
+    assert a[0] == pytest.approx(5.0 - first.mean())
+    assert b[0] == pytest.approx(-5.0 - first.mean()) and c[0] == b[0]
+    assert b[1] == 0.0 and c[1] == 0.0  # equal second attempts carry no signal
+    # pooled, the second attempts' -1 sits above the group's mean and would be reinforced
+    pooled = group_normalized_advantages([[5.0], [-4.0, -1.0], [-4.0, -1.0]], by_std=False)
+    assert pooled[1][1] > 0

@@ -5,7 +5,14 @@ import json
 import pytest
 
 from agent_rl.errors import UserError
-from agent_rl.report.figures import final_table, html_page, markdown_table, plot_success_vs_compute
+from agent_rl.report.figures import (
+    by_attempt_table,
+    final_table,
+    html_page,
+    markdown_table,
+    plot_success_vs_compute,
+    verdicts,
+)
 from agent_rl.runlog import MetricsLogger
 from agent_rl.stages import StageContext, compare
 
@@ -76,3 +83,58 @@ def test_compare_refuses_branches_from_different_inits(tmp_path):
     )
     with pytest.raises(UserError, match="different checkpoints"):
         compare.run(compare.Config(), ctx)
+
+
+def rated(success, low, high, within=(0.1, 0.2)):
+    return {
+        "success_rate": success,
+        "success_rate_ci95": [low, high],
+        "success_within_attempts": {str(k + 1): w for k, w in enumerate(within)},
+    }
+
+
+def test_verdicts_count_a_move_only_beyond_both_intervals():
+    init = {"flops": 0, "results": {"id": rated(0.10, 0.05, 0.15), "rule_ood": rated(0.02, 0.0, 0.06)}}
+    curves = {
+        "SFT": [
+            init,
+            {"flops": 1, "results": {"id": rated(0.02, 0.0, 0.04), "rule_ood": rated(0.0, 0.0, 0.03)}},
+        ],
+        "RL": [
+            init,
+            {"flops": 2, "results": {"id": rated(0.30, 0.22, 0.38), "rule_ood": rated(0.05, 0.02, 0.1)}},
+        ],
+    }
+    lines = verdicts(curves, ["id", "rule_ood"])
+    by_start = {line.split(":")[0]: line for line in lines}
+    assert "up, beyond the intervals" in by_start["RL, in distribution"]
+    assert "down, beyond the intervals" in by_start["SFT, in distribution"]
+    assert "within noise" in by_start["RL, rule OOD (J/Q/K = 11/12/13)"]
+    assert "10.0% (95% CI 5.0–15.0) at init" in by_start["RL, in distribution"]
+    assert "higher, beyond the intervals" in by_start["RL against SFT, in distribution"]
+    assert "within noise" in by_start["RL against SFT, rule OOD (J/Q/K = 11/12/13)"]
+
+
+def test_by_attempt_table_shows_each_checkpoint_and_setting():
+    init = {"flops": 0, "results": {"id": rated(0.2, 0, 1, within=(0.1, 0.2))}}
+    curves = {"RL": [init, {"flops": 1, "results": {"id": rated(0.5, 0, 1, within=(0.3, 0.5))}}]}
+    rows = by_attempt_table(curves, ["id"])
+    assert rows == [
+        ["checkpoint", "setting", "within 1", "within 2"],
+        ["init", "in distribution", "10.0", "20.0"],
+        ["RL", "in distribution", "30.0", "50.0"],
+    ]
+    page = html_page("t", rows, "p.png", [], ["RL moved"], {"By attempt": rows})
+    assert "<h2>By attempt</h2>" in page and "<li>RL moved</li>" in page
+
+
+def test_plot_adds_a_training_hands_panel_when_rl_logged_it(tmp_path):
+    from PIL import Image
+
+    plain = plot_success_vs_compute(CURVES, ["id"], tmp_path / "plain.png")
+    trained = {
+        **CURVES,
+        "RL": [CURVES["RL"][0], {**CURVES["RL"][1], "train_success": 0.4, "train_temperature": 1.0}],
+    }
+    more = plot_success_vs_compute(trained, ["id"], tmp_path / "more.png")
+    assert Image.open(more).size[0] > 1.5 * Image.open(plain).size[0]
