@@ -92,6 +92,13 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         default=None,
         help="model for fuzzy_match / N/A judgements (same backend)",
     )
+    ev.add_argument(
+        "--site-seed",
+        type=int,
+        default=0,
+        help="with --bundled: build the sites and their tasks from this seed (0: the published tasks; "
+        "another seed gives held-out sites with other data)",
+    )
     ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
     ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
     ev.add_argument("--max-steps", type=int, default=30)
@@ -263,6 +270,7 @@ class WebArenaEval(BaseModel):
     out: Path
     tasks: Path | None = None  # a task config file ...
     bundled: bool = False  # ... or the bundled tasks on bundled sites started for the run ...
+    site_seed: int = Field(0, ge=0)  # with bundled: the seed the sites and their tasks are built from
     dataset: str | None = None  # ... or a task set that webarena-verified ships
     sites_from_env: bool = False
     shopping: str | None = None
@@ -310,12 +318,12 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
         if args.bundled:
             from envs.web.sites.launcher import start_sites
 
-            sites = stack.enter_context(start_sites())
+            sites = stack.enter_context(start_sites(seed=args.site_seed))
             urls = {k.upper(): v for k, v in sites.urls.items()}
             auth_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agent-rl-auth-")))
             sites.write_storage_states(auth_dir)
             login = functools.partial(sites.write_storage_states, auth_dir)
-            tasks = load_bundled_tasks(urls)
+            tasks = load_bundled_tasks(urls, seed=args.site_seed)
             helpers = _helper_table(args, bundled=True)
 
             def reset_site(site: str) -> None:
@@ -356,7 +364,7 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
             scripted_agent = scripted.oracle_agent if args.model == "oracle" else scripted.wrong_agent
 
             def make_agent(task: Any) -> Any:
-                return scripted_agent(task, urls)
+                return scripted_agent(task, urls, args.site_seed)
         else:
             from agent_rl.backends import SamplingParams
 

@@ -57,13 +57,13 @@ class ScriptedAgent:
         return action_text(step, obs)
 
 
-def oracle_agent(task: Any, urls: Mapping[str, str]) -> ScriptedAgent:
+def oracle_agent(task: Any, urls: Mapping[str, str], seed: int = 0) -> ScriptedAgent:
     from envs.web.oracles import oracle_actions
 
-    return ScriptedAgent(oracle_actions(task.task_id, urls))
+    return ScriptedAgent(oracle_actions(task.task_id, urls, seed))
 
 
-def wrong_agent(task: Any, urls: Mapping[str, str]) -> ScriptedAgent:
+def wrong_agent(task: Any, urls: Mapping[str, str], seed: int = 0) -> ScriptedAgent:
     from envs.web.oracles import wrong_actions
 
-    return ScriptedAgent(wrong_actions(task, urls))
+    return ScriptedAgent(wrong_actions(task, urls, seed))
