@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -122,6 +122,21 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     ev.add_argument("--max-new-tokens", type=int, default=256)
     ev.add_argument(
         "--max-tree-chars", type=int, default=16000, help="cut the tree in the prompt to this length"
+    )
+    ev.add_argument(
+        "--prompt-view",
+        choices=("tree", "elements", "compact"),
+        default="tree",
+        help="the page in the prompt: the tree, PAE's element list, or the compact view for small models",
+    )
+    ev.add_argument(
+        "--max-obs-tokens", type=int, default=600, help="the compact view's budget in (approximate) tokens"
+    )
+    ev.add_argument(
+        "--grammar",
+        choices=("webarena", "pae"),
+        default="webarena",
+        help="the action grammar the prompt teaches",
     )
 
 
@@ -292,6 +307,9 @@ class WebArenaEval(BaseModel):
     no_screenshots: bool = False
     max_new_tokens: int = Field(256, ge=1)
     max_tree_chars: int = Field(16000, ge=1)
+    prompt_view: Literal["tree", "elements", "compact"] = "tree"
+    max_obs_tokens: int = Field(600, ge=16)
+    grammar: Literal["webarena", "pae"] = "webarena"
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -377,6 +395,9 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
             vision=args.vision,
             screenshots=not args.no_screenshots,
             max_tree_chars=args.max_tree_chars,
+            prompt_view=args.prompt_view,
+            max_obs_tokens=args.max_obs_tokens,
+            grammar=args.grammar,
             auth_dir=str(auth_dir) if auth_dir else None,
             allowed_origins=list(args.allowed_origins or []),
         )

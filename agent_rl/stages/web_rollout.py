@@ -23,6 +23,7 @@ from agent_rl.rollout.evidence import JudgeEvidence
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.stages import StageContext
+from envs.web.config import PromptSettings
 
 log = logging.getLogger("agent_rl.stages.web_rollout")
 
@@ -43,9 +44,7 @@ class Config(BaseModel):
     max_tasks: int | None = Field(None, ge=1)
     max_steps: int = Field(10, ge=1)  # PAE's limit
     vision: bool = False  # show the set-of-marks screenshot to the agent (VLM agents)
-    prompt_view: Literal["tree", "elements"] | None = (
-        None  # default: PAE's element list with vision, else tree
-    )
+    prompt: PromptSettings | None = None  # default: PAE's element list with vision, else the tree
     backend: dict[str, Any] = {"type": "transformers"}
     temperature: float = Field(1.0, ge=0)
     max_new_tokens: int = Field(128, ge=1)
@@ -59,9 +58,9 @@ def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, fol
     from evaluator.webarena import WebArenaScorer
 
     evaluate = bool((task.get("eval") or {}).get("eval_types"))  # proposed tasks are left to the judge
-    view = config.prompt_view or ("elements" if config.vision else "tree")
+    prompt = config.prompt or PromptSettings(prompt_view="elements" if config.vision else "tree")
     env_config = WebEnvConfig(
-        max_steps=config.max_steps, vision=config.vision, evaluate=evaluate, prompt_view=view
+        max_steps=config.max_steps, vision=config.vision, evaluate=evaluate, **prompt.model_dump()
     )
     env = WebEnv(env_config, urls=urls, scorer=WebArenaScorer(urls=urls))
     return JudgeEvidence(env, folder, run_dir, config.last_k_screenshots)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.commands.webarena import WebArenaEval, evaluate_webarena
 from agent_rl.stages import StageContext
+from envs.web.config import PromptSettings
 
 
 class Config(BaseModel):
@@ -30,6 +31,7 @@ class Config(BaseModel):
     backend: Literal["transformers", "vllm", "openai"] = "transformers"
     base_url: str | None = None  # with backend openai
     max_new_tokens: int = Field(256, ge=1)
+    prompt: PromptSettings = PromptSettings()  # the page view and action grammar the agent was trained on
 
 
 def run(config: Config, ctx: StageContext) -> dict[str, str]:
@@ -50,6 +52,7 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
             task_ids=",".join(map(str, config.task_ids)) if config.task_ids else None,
             vision=config.vision,
             max_new_tokens=config.max_new_tokens,
+            **config.prompt.model_dump(),
         )
     )
     ctx.logger.log({"stage": ctx.name, **{f"webarena.{k}": v for k, v in summary["overall"].items()}})

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.core.losses import weighted_bc_loss
 from agent_rl.core.types import Episode
+from agent_rl.models.lora import LoraOptions
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.train.learner import Learner
 from agent_rl.train.policy import TurnSample, fill_token_ids, forward_logprobs
@@ -37,6 +38,7 @@ class FilteredBCConfig(BaseModel):
     batch_size: int = Field(8, ge=1)
     lr: float = Field(1e-5, gt=0)
     max_grad_norm: float = 1.0
+    lora: LoraOptions | None = None  # train LoRA adapters instead of every weight (saved merged)
 
 
 def select_shortest_successes(episodes: list[Episode], keep_percentile: float) -> list[Episode]:
@@ -79,6 +81,7 @@ def train_turns(
         micro_batch_size=config.batch_size,
         max_grad_norm=config.max_grad_norm,
         seed=seed,
+        lora=config.lora,
     )
     fill_token_ids(episodes, learner.tokenizer, learner.processor)
     samples, _ = encode_turns(episodes, learner.processor)
