@@ -1,5 +1,6 @@
-"""What a judge needs from a web episode: the last screenshots (saved as PNG files), the final answer,
-the final accessibility tree and URL, recorded in the last turn's info when the episode ends."""
+"""What a judge needs from a web episode: the last screenshots (saved as PNG files), the final answer, the
+last pages in text (the compact view of each of the last k observations, for a text judge), the final
+accessibility tree and URL, recorded in the last turn's info when the episode ends."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import Any
 
 import gymnasium as gym
 
+from envs.web.prompt import compact_view
+
 TREE_CHARS = 6000
+PAGE_TOKENS = 400  # budget of each page's compact view shown to a text judge
 
 
 class JudgeEvidence(gym.Wrapper):
@@ -18,15 +22,21 @@ class JudgeEvidence(gym.Wrapper):
         super().__init__(env)
         self.folder, self.run_dir, self.last_k = Path(folder), Path(run_dir), last_k
         self.shots: list[Any] = []
+        self.pages: list[str] = []
 
     def reset(self, **kwargs):
         obs, info = self.env.reset(**kwargs)
-        self.shots = [obs.get("screenshot")]
+        self.shots, self.pages = [obs.get("screenshot")], [self._page(obs)]
         return obs, info
+
+    @staticmethod
+    def _page(obs: dict[str, Any]) -> str:
+        return f"URL: {obs.get('url', '')}\n" + compact_view(obs.get("nodes") or [], PAGE_TOKENS)
 
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.shots = (self.shots + [obs.get("screenshot")])[-self.last_k :]
+        self.pages = (self.pages + [self._page(obs)])[-self.last_k :]
         if terminated or truncated:
             self.folder.mkdir(parents=True, exist_ok=True)
             paths = []
@@ -37,6 +47,7 @@ class JudgeEvidence(gym.Wrapper):
             info["evidence"] = {
                 "answer": self.env.unwrapped.answer,
                 "screenshots": paths,
+                "pages": list(self.pages),
                 "axtree": str(obs.get("axtree", ""))[:TREE_CHARS],
                 "url": obs.get("url", ""),
             }
