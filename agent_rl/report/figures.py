@@ -18,14 +18,28 @@ SETTING_TITLES = {
 }
 
 
-def plot_success_vs_compute(curves: dict[str, list[dict[str, Any]]], settings: list[str], out: Path) -> Path:
-    """One panel per setting, one line per branch, success rate (%) against training FLOPs."""
+def pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(settings), figsize=(4.5 * len(settings), 3.6), squeeze=False)
+    return plt
+
+
+def save_figure(fig: Any, out: Path) -> Path:
+    """Lay out, write (PNG at 120 dpi) and close FIG."""
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    pyplot().close(fig)
+    return out
+
+
+def plot_success_vs_compute(curves: dict[str, list[dict[str, Any]]], settings: list[str], out: Path) -> Path:
+    """One panel per setting, one line per branch, success rate (%) against training FLOPs."""
+    fig, axes = pyplot().subplots(1, len(settings), figsize=(4.5 * len(settings), 3.6), squeeze=False)
     for ax, setting in zip(axes[0], settings, strict=True):
         for label, points in curves.items():
             xs = [p["flops"] for p in points]
@@ -36,11 +50,7 @@ def plot_success_vs_compute(curves: dict[str, list[dict[str, Any]]], settings: l
         ax.set_ylabel("episode success (%)")
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def _metrics(settings: list[str], vision: bool) -> list[tuple[str, str, str]]:

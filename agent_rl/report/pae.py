@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_rl.core.jsonl import read_jsonl
+from agent_rl.report.figures import pyplot, save_figure
 from agent_rl.rollout.gp_eval import wilson_interval
 from agent_rl.rollout.store import EpisodeStore
 from evaluator.judge.agreement import agreement_report
@@ -69,12 +70,7 @@ def last_record(stage_dir: Path) -> dict[str, Any]:
 
 
 def plot_heldout(points: list[dict[str, Any]], before: dict[str, Any] | None, out: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig, ax = pyplot().subplots(figsize=(5.5, 3.6))
     xs = list(range(len(points)))
     ys = [100 * p["rate"] for p in points]
     errors = [
@@ -90,11 +86,7 @@ def plot_heldout(points: list[dict[str, Any]], before: dict[str, Any] | None, ou
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def markdown(report: dict[str, Any]) -> str:
