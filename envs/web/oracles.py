@@ -1,7 +1,7 @@
 """Scripted oracle solutions of the bundled tasks, as WebArena actions on element descriptions.
 
-An oracle is a list of action dicts (stored in `bundled_tasks/oracles.json`, authored with the tasks in
-`bundled_tasks/build.py`). Elements are named by ARIA role and accessible name, exactly as Playwright's
+An oracle is a list of action dicts (for site seed 0 stored in `bundled_tasks/oracles.json`, for other seeds
+built in memory; authored with the tasks in `bundled_tasks/build.py`). Elements are named by ARIA role and accessible name, exactly as Playwright's
 `page.get_by_role(role, name=name, exact=True)` finds them; when several match, the first in document order is
 meant (the one with the lowest id in a WebArena accessibility tree). Actions:
 
