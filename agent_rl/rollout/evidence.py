@@ -12,15 +12,16 @@ import gymnasium as gym
 from envs.web.prompt import compact_view
 
 TREE_CHARS = 6000
-PAGE_TOKENS = 400  # budget of each page's compact view shown to a text judge
 
 
 class JudgeEvidence(gym.Wrapper):
     """Keeps the last k screenshots; when the episode ends, saves them and records what a judge needs."""
 
-    def __init__(self, env: gym.Env, folder: str, run_dir: str, last_k: int) -> None:
+    def __init__(self, env: gym.Env, folder: str, run_dir: str, last_k: int, page_tokens: int) -> None:
+        """PAGE_TOKENS: the budget of each recorded page's compact view (the agent's own, in a rollout)."""
         super().__init__(env)
         self.folder, self.run_dir, self.last_k = Path(folder), Path(run_dir), last_k
+        self.page_tokens = page_tokens
         self.shots: list[Any] = []
         self.pages: list[str] = []
 
@@ -29,9 +30,8 @@ class JudgeEvidence(gym.Wrapper):
         self.shots, self.pages = [obs.get("screenshot")], [self._page(obs)]
         return obs, info
 
-    @staticmethod
-    def _page(obs: dict[str, Any]) -> str:
-        return f"URL: {obs.get('url', '')}\n" + compact_view(obs.get("nodes") or [], PAGE_TOKENS)
+    def _page(self, obs: dict[str, Any]) -> str:
+        return f"URL: {obs.get('url', '')}\n" + compact_view(obs.get("nodes") or [], self.page_tokens)
 
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)

@@ -63,7 +63,7 @@ def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, fol
         max_steps=config.max_steps, vision=config.vision, evaluate=evaluate, **prompt.model_dump()
     )
     env = WebEnv(env_config, urls=urls, scorer=WebArenaScorer(urls=urls))
-    return JudgeEvidence(env, folder, run_dir, config.last_k_screenshots)
+    return JudgeEvidence(env, folder, run_dir, config.last_k_screenshots, prompt.max_obs_tokens)
 
 
 def episode_specs(
