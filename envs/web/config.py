@@ -15,9 +15,8 @@ class PromptSettings(BaseModel):
     # indentation, no decoration, no cell that only repeats the link inside it), cut to `max_obs_tokens`.
     prompt_view: Literal["tree", "elements", "compact"] = "tree"
     max_tree_chars: int = Field(16000, ge=1)  # the tree is cut to this length in the chat prompt
-    max_obs_tokens: int = Field(
-        600, ge=16
-    )  # the compact view's budget, in approximate tokens (approx_tokens)
+    # The compact view's budget, in approximate tokens (`envs.web.prompt.approx_tokens`: words and marks).
+    max_obs_tokens: int = Field(600, ge=16)
     grammar: Literal["webarena", "pae"] = "webarena"  # the one action grammar the prompt teaches
 
 
