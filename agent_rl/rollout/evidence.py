@@ -45,7 +45,8 @@ class JudgeEvidence(gym.Wrapper):
                 shot.save(path)
                 paths.append(str(path.relative_to(self.run_dir)))
             info["evidence"] = {
-                "answer": self.env.unwrapped.answer,
+                # An episode cut short never answered (its answer is "Early stop: ..."): PAE gives it 0 unasked.
+                "answer": None if info.get("early_stop") else self.env.unwrapped.answer,
                 "screenshots": paths,
                 "pages": list(self.pages),
                 "axtree": str(obs.get("axtree", ""))[:TREE_CHARS],

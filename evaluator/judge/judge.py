@@ -31,7 +31,7 @@ EVIDENCE = {
     "vlm": ("the last screenshots of the browser", "the screenshots"),
     "text": ("the last pages the agent saw, as text", "those pages"),
 }
-MAX_PAGE_CHARS = 3000
+MAX_PAGES_CHARS = 6000  # all the pages shown together, cut evenly
 
 
 def system_prompt(mode: Literal["vlm", "text"]) -> str:
@@ -76,7 +76,8 @@ class Judge:
         else:
             pages = item.pages[-self.last_k :]
             text += f"The last {len(pages)} page(s) the agent saw, oldest first:\n"
-            text += "\n".join(untrusted(page, MAX_PAGE_CHARS) for page in pages)
+            limit = MAX_PAGES_CHARS // max(1, len(pages))
+            text += "\n".join(untrusted(page, limit) for page in pages)
         content.append({"type": "text", "text": text})
         messages = [
             {"role": "system", "content": system_prompt(self.mode)},
