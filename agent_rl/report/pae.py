@@ -110,8 +110,9 @@ def markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Proposed tasks", ""]
     lines += [
         "| iteration | parsed | kept | dropped (why) | topped up | judged solved tasks | judged successes "
-        "| rule successes / scored | trained on (filtered BC) | episodes/min |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| rule successes / scored | judged successes kept (filtered BC) | trained on (drawn from replay) "
+        "| episodes/min |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, it in enumerate(report["iterations"], 1):
         f = it["tasks"]
@@ -119,7 +120,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {i} | {f['parsed']} | {f['kept']} | {why} | {f['topped_up']} | {f['judged_solved_tasks']} "
             f"| {f['judged_successes']} | {f['rule_successes']}/{f['rule_scored_episodes']} "
-            f"| {it['trained_on']} | {it['episodes_per_minute']} |"
+            f"| {it['kept_for_replay']} | {it['trained_on']} | {it['episodes_per_minute']} |"
         )
     return "\n".join(lines) + "\n"
 
