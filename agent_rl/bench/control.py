@@ -6,9 +6,10 @@ matrix-multiply limit, side by side in one run.
   (with `--compile`) through torch.compile; FLOPs per update counted by torch's FlopCounterMode.
 - The authors' JAX reference ran 24 updates/s on this machine kind (issue 14's side-by-side measurement; JAX is
   not installed here, so it is quoted, not rerun).
-Also: each goal-conditioned agent's updates/s at its reference defaults, the CPU preset's updates/s, and single-thread speed with its own sgemm limit. On a CPU shared with other
-jobs one thread is much faster than two: each of an update's hundreds of small parallel ops waits for the
-second thread to be scheduled.
+Also: each goal-conditioned agent's updates/s at its reference defaults (OGBench's six: batch 1024, (512,)*3;
+SHARSA and double SHARSA: batch 1024, (1024,)*4), the CPU preset's updates/s, and single-thread speed with its
+own sgemm limit. On a CPU shared with other jobs one thread is much faster than two: each of an update's
+hundreds of small parallel ops waits for the second thread to be scheduled.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import os
 import statistics
 import time
 
+import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from agent_rl.control.crl import CRL
+from agent_rl.control.double_sharsa import DoubleSHARSA
 from agent_rl.control.fql import FQL, FQLConfig
 from agent_rl.control.gcbc import GCBC
 from agent_rl.control.gciql import GCIQL
@@ -29,10 +32,14 @@ from agent_rl.control.gcivl import GCIVL
 from agent_rl.control.hiql import HIQL
 from agent_rl.control.presets import CPU_PRESETS
 from agent_rl.control.qrl import QRL
+from agent_rl.control.sharsa import SHARSA
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
+from agent_rl.core.gc_buffer import GoalBuffer
 
 OBS_DIM, ACTION_DIM = 28, 5  # cube-single
 REFERENCE_JAX_UPDATES_PER_S = 24.0
-GOAL_AGENTS = (GCBC, GCIVL, GCIQL, QRL, CRL, HIQL)
+GOAL_AGENTS = (GCBC, GCIVL, GCIQL, QRL, CRL, HIQL, SHARSA, DoubleSHARSA)
 
 
 def _batch(batch_size: int) -> dict[str, torch.Tensor]:
@@ -72,9 +79,7 @@ def fql_speed(config: FQLConfig, steps: int, compile: bool = False) -> dict[str,
 def goal_agent_speed(agent_cls, steps: int) -> float:
     """Median updates/s of a goal-conditioned agent at its reference defaults (its get_config batch and sizes)."""
     agent = agent_cls(OBS_DIM, ACTION_DIM)
-    n = agent.config.batch_size
-    goal_keys = ("value_goals", "actor_goals", "low_actor_goals", "high_actor_goals", "high_actor_targets")
-    batch = {**_batch(n), **{key: torch.randn(n, OBS_DIM) for key in goal_keys}}
+    batch = _goal_batch(agent.config.goals, agent.config.batch_size)
     agent.update(batch)
     times = []
     for _ in range(steps):
@@ -82,6 +87,17 @@ def goal_agent_speed(agent_cls, steps: int) -> float:
         agent.update(batch)
         times.append(time.perf_counter() - started)
     return 1.0 / statistics.median(times)
+
+
+def _goal_batch(goals, batch_size: int, episodes: int = 10, length: int = 1000) -> dict[str, torch.Tensor]:
+    """A batch with every key the agent reads, relabelled by its own goal config from random trajectories."""
+    rng = np.random.default_rng(0)
+    obs = rng.standard_normal((episodes * length, OBS_DIM), dtype=np.float32)
+    terminals = np.zeros(len(obs), dtype=np.float32)
+    terminals[length - 1 :: length] = 1
+    actions = rng.uniform(-1, 1, (len(obs), ACTION_DIM)).astype(np.float32)
+    data = {"observations": obs, "next_observations": obs, "actions": actions, "terminals": terminals}
+    return GoalBuffer(data, goals).sample(batch_size, rng)
 
 
 def sgemm_flops_per_s(size: int, seconds: float, windows: int = 5) -> float:
@@ -99,7 +115,7 @@ def sgemm_flops_per_s(size: int, seconds: float, windows: int = 5) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=int, default=20, help="timed FQL updates per variant")
+    parser.add_argument("--steps", type=arg_type(Count), default=20, help="timed FQL updates per variant")
     parser.add_argument("--compile", action="store_true", help="also time the torch.compile'd update")
 
 
@@ -130,7 +146,7 @@ def run(args: argparse.Namespace) -> dict:
     single = fql_speed(default, max(2, steps // 4))
     sgemm_single = sgemm_flops_per_s(size, seconds)
     cpu_preset = fql_speed(FQLConfig(**CPU_PRESETS["fql"]), steps * 5)
-    goal_agents = {cls.__name__: round(goal_agent_speed(cls, max(2, steps // 4)), 3) for cls in GOAL_AGENTS}
+    goal_agents = {cls.__name__: round(goal_agent_speed(cls, max(1, steps // 4)), 3) for cls in GOAL_AGENTS}
     torch.set_num_threads(threads)
     return {
         "threads": threads,
@@ -142,7 +158,7 @@ def run(args: argparse.Namespace) -> dict:
         **{f"fql_{name}": _row(speed, sgemm) for name, speed in rows.items()},
         "single_thread": {"sgemm_gflop_per_s": round(sgemm_single / 1e9, 2), **_row(single, sgemm_single)},
         "fql_cpu_preset_single_thread_updates_per_s": round(cpu_preset["updates_per_s"], 2),
-        "goal_agents_single_thread_updates_per_s": goal_agents,  # batch 1024, (512,)*3, their defaults
+        "goal_agents_single_thread_updates_per_s": goal_agents,  # each at its get_config() size
         "hours_for_1m_default_updates": round(1e6 / rows["eager"]["updates_per_s"] / 3600, 1),
     }
 

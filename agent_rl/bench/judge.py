@@ -14,13 +14,19 @@ from PIL import Image
 from agent_rl.backends import make_backend
 from agent_rl.backends.openai_server import serving
 from agent_rl.backends.transformers_backend import TransformersBackend
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
 from agent_rl.models.tiny import build_tiny_vlm
 from evaluator.judge import Judge, JudgeInput
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--verdicts", type=int, default=64, help="episodes to judge per measurement")
-    parser.add_argument("--batch-size", type=int, default=8, help="micro-batch size, in process and served")
+    parser.add_argument(
+        "--verdicts", type=arg_type(Count), default=64, help="episodes to judge per measurement"
+    )
+    parser.add_argument(
+        "--batch-size", type=arg_type(Count), default=8, help="micro-batch size, in process and served"
+    )
 
 
 def _rate(judge: Judge, items: list[JudgeInput]) -> float:

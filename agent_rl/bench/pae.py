@@ -9,12 +9,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
 from agent_rl.recipe import Recipe, run_recipe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tasks-per-site", type=int, default=4)
-    parser.add_argument("--max-steps", type=int, default=5)
+    parser.add_argument("--tasks-per-site", type=arg_type(Count), default=4)
+    parser.add_argument("--max-steps", type=arg_type(Count), default=5)
 
 
 def one_iteration_recipe(sites: list[str], tasks_per_site: int, max_steps: int) -> dict[str, Any]:

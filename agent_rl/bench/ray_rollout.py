@@ -11,6 +11,8 @@ from pathlib import Path
 from agent_rl.backends.base import SamplingParams
 from agent_rl.backends.openai_server import serving
 from agent_rl.backends.transformers_backend import TransformersBackend
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
 from agent_rl.models.tiny import build_tiny_text_model
 from agent_rl.rollout.distributed import RayRolloutConfig, import_ray, run_rollouts_ray
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
@@ -18,8 +20,8 @@ from envs.generalpoints import GeneralPointsEnv
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--episodes", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--episodes", type=arg_type(Count), default=64)
+    parser.add_argument("--workers", type=arg_type(Count), default=2)
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -24,14 +24,16 @@ from pathlib import Path
 
 from agent_rl.backends.base import ChatPrompt, SamplingParams
 from agent_rl.backends.transformers_backend import TransformersBackend
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
 from agent_rl.core.jsonl import append_jsonl, read_jsonl
 from agent_rl.models.tiny import build_tiny_text_model
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--clients", type=int, default=50, help="concurrent clients")
-    parser.add_argument("--requests", type=int, default=4, help="requests per client")
-    parser.add_argument("--records", type=int, default=20_000, help="JSONL records to read")
+    parser.add_argument("--clients", type=arg_type(Count), default=50, help="concurrent clients")
+    parser.add_argument("--requests", type=arg_type(Count), default=4, help="requests per client")
+    parser.add_argument("--records", type=arg_type(Count), default=20_000, help="JSONL records to read")
 
 
 @contextlib.contextmanager

@@ -15,14 +15,24 @@ import time
 from pathlib import Path
 from statistics import mean
 
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
+from agent_rl.train.grpo_trl import GroupSize
 from envs.generalpoints import SEEDS, EnvOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="model folder (default: build a tiny one)")
-    parser.add_argument("--hands", type=int, default=4, help="hands per update (each played by a group)")
-    parser.add_argument("--group", type=int, default=4)
-    parser.add_argument("--max-new-tokens", type=int, default=32)
+    parser.add_argument(
+        "--hands", type=arg_type(Count), default=4, help="hands per update (each played by a group)"
+    )
+    parser.add_argument(
+        "--group",
+        type=arg_type(GroupSize),
+        default=4,
+        help="completions per hand (GRPO compares two or more)",
+    )
+    parser.add_argument("--max-new-tokens", type=arg_type(Count), default=32)
 
 
 def _our_steps(

@@ -17,16 +17,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agent_rl.core.bounds import Count, Seed
+from agent_rl.core.cli_args import arg_type
+
 TARGET_EPISODES_RATIO = 4.0
 TARGET_TOKENS_RATIO = 0.7
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="model folder (default: a fresh tiny text model)")
-    parser.add_argument("--episodes", type=int, default=None, help="episodes for the runner (default 64)")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--repeats", type=int, default=3, help="interleaved repeats; the best time of each counts"
+        "--episodes", type=arg_type(Count), default=None, help="episodes for the runner (default 64)"
+    )
+    parser.add_argument("--seed", type=arg_type(Seed), default=0)
+    parser.add_argument(
+        "--repeats", type=arg_type(Count), default=3, help="interleaved repeats; the best time of each counts"
     )
 
 

@@ -16,15 +16,25 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
 from agent_rl.models.lora import LoraOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--prompts", type=int, default=None, help="generation prompts (default 8)")
-    parser.add_argument("--max-new-tokens", type=int, default=None, help="generation length (default 32)")
-    parser.add_argument("--train-batch", type=int, default=None, help="SFT rows per step (default 4)")
-    parser.add_argument("--lora-r", type=int, default=16)
-    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (default 2)")
+    parser.add_argument(
+        "--prompts", type=arg_type(Count), default=None, help="generation prompts (default 8)"
+    )
+    parser.add_argument(
+        "--max-new-tokens", type=arg_type(Count), default=None, help="generation length (default 32)"
+    )
+    parser.add_argument(
+        "--train-batch", type=arg_type(Count), default=None, help="SFT rows per step (default 4)"
+    )
+    parser.add_argument("--lora-r", type=arg_type(Count), default=16)
+    parser.add_argument(
+        "--repeats", type=arg_type(Count), default=None, help="interleaved repeats (default 2)"
+    )
 
 
 def _timed(work: Callable[[], int]) -> tuple[int, float, float]:

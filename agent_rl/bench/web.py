@@ -17,13 +17,21 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type, comma_list
+
 PAE_SLEEP_S = 10.0
 TARGET_MEDIAN_S = 0.3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--episodes", type=int, default=16, help="episodes per parallel setting")
-    parser.add_argument("--parallel", default="1,4,8", help="comma-separated numbers of parallel contexts")
+    parser.add_argument("--episodes", type=arg_type(Count), default=16, help="episodes per parallel setting")
+    parser.add_argument(
+        "--parallel",
+        type=comma_list(Count),
+        default=[1, 4, 8],
+        help="comma-separated numbers of parallel contexts",
+    )
 
 
 def _walk(env: Any, start_url: str, seed: int) -> list[float]:
@@ -93,9 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     quick = getattr(args, "quick", False)
     episodes = 1 if quick else getattr(args, "episodes", 16)
-    levels = (
-        [1, 2] if quick else [int(p) for p in str(getattr(args, "parallel", "1,4,8")).split(",") if p.strip()]
-    )
+    levels = [1, 2] if quick else list(getattr(args, "parallel", [1, 4, 8]))
     host = BrowserHost()
     try:
         with start_sites() as sites:

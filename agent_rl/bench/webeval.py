@@ -14,9 +14,14 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tasks", type=int, default=24, help="read-only bundled tasks per setting")
+    parser.add_argument(
+        "--tasks", type=arg_type(Count), default=24, help="read-only bundled tasks per setting"
+    )
 
 
 def _timed(tasks: list[Any], urls: dict[str, str], auth: str, host: Any, workers: int) -> tuple[float, int]:
@@ -42,23 +47,14 @@ def _timed(tasks: list[Any], urls: dict[str, str], auth: str, host: Any, workers
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from envs.web.browser import BrowserHost
-    from envs.web.sites.launcher import start_sites
-    from envs.web.tasks import load_bundled_tasks
+    from agent_rl.bench._bundled import bundled_run
 
     count = 4 if getattr(args, "quick", False) else getattr(args, "tasks", 24)
-    host = BrowserHost()
-    try:
-        with start_sites() as sites, TemporaryDirectory(prefix="bench-auth-") as auth:
-            sites.write_storage_states(auth)
-            urls = {k.upper(): v for k, v in sites.urls.items()}
-            tasks = [t for t in load_bundled_tasks(urls) if "program_html" not in t.eval.eval_types]
-            tasks = [t for t in tasks if not t.require_reset][:count]
-            _timed(tasks[:1], urls, auth, host, 1)  # warm-up: the browser launch and first page loads
-            serial, serial_ok = _timed(tasks, urls, auth, host, 1)
-            threaded, threaded_ok = _timed(tasks, urls, auth, host, 4)
-    finally:
-        host.close()
+    with bundled_run() as bundled:
+        tasks, urls, auth, host = bundled.read_only(count), bundled.urls, bundled.auth_dir, bundled.host
+        _timed(tasks[:1], urls, auth, host, 1)  # warm-up: the browser launch and first page loads
+        serial, serial_ok = _timed(tasks, urls, auth, host, 1)
+        threaded, threaded_ok = _timed(tasks, urls, auth, host, 4)
     return {
         "tasks": len(tasks),
         "live_episodes": 4,

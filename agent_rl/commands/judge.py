@@ -18,6 +18,8 @@ from typing import Any
 
 from agent_rl.backends import closing, make_backend
 from agent_rl.backends.options import add_backend_arguments, backend_spec
+from agent_rl.core.bounds import Count
+from agent_rl.core.cli_args import arg_type, out_folder
 from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
 from evaluator.judge.agreement import agreement_report
@@ -29,9 +31,9 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     agree.add_argument("--model", required=True, help="judge model path / hub id, or the served model's name")
     add_backend_arguments(agree)
     agree.add_argument("--runs", type=Path, nargs="+", required=True, help="`eval webarena` output folders")
-    agree.add_argument("--last-k", type=int, default=3, help="screenshots shown to the judge")
-    agree.add_argument("--max-new-tokens", type=int, default=256)
-    agree.add_argument("--out", type=Path, required=True, help="output folder for agreement.json")
+    agree.add_argument("--last-k", type=arg_type(Count), default=3, help="screenshots shown to the judge")
+    agree.add_argument("--max-new-tokens", type=arg_type(Count), default=256)
+    agree.add_argument("--out", type=out_folder, required=True, help="output folder for agreement.json")
     agree.set_defaults(main=main)
 
 
@@ -52,8 +54,7 @@ def ruled_episodes(folders: list[Path]) -> list[tuple[Episode, Path]]:
     return found
 
 
-def judge_results(judge: Judge, folders: list[Path]) -> dict[str, Any]:
-    episodes = ruled_episodes(folders)
+def judge_results(judge: Judge, episodes: list[tuple[Episode, Path]]) -> dict[str, Any]:
     verdicts = judge.judge([judge_input(episode, folder) for episode, folder in episodes])
     truth = [episode.turns[-1].info["rule_score"] == 1.0 for episode, _ in episodes]
     report = agreement_report([v.success for v in verdicts], truth)
@@ -72,8 +73,9 @@ def judge_results(judge: Judge, folders: list[Path]) -> dict[str, Any]:
 
 
 def main(args: argparse.Namespace) -> int:
+    episodes = ruled_episodes(args.runs)  # before the model loads: nothing to judge costs nothing
     with closing(make_backend(backend_spec(args, args.model))) as backend:
-        report = judge_results(Judge(backend, "vlm", args.last_k, args.max_new_tokens), args.runs)
+        report = judge_results(Judge(backend, "vlm", args.last_k, args.max_new_tokens), episodes)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "agreement.json"
     path.write_text(json.dumps(report, indent=2))

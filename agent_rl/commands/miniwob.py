@@ -14,30 +14,39 @@ import json
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from agent_rl.core.bounds import Count, Positive, Seed, Temperature
+from agent_rl.core.cli_args import arg_type, out_folder
 from agent_rl.errors import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="model folder or id, or `random` for the random agent")
     parser.add_argument("--tasks", default="standard", help="standard (20 tasks), ci, all, or a,b,c names")
-    parser.add_argument("--out", type=Path, required=True, help="run folder (episodes, summary, report)")
-    parser.add_argument("--episodes", type=int, default=2, help="episodes per task (seeds 0, 1, ...)")
-    parser.add_argument("--seed", type=int, default=0, help="first page seed; also the sampling seed")
-    parser.add_argument("--max-steps", type=int, default=10, help="actions per episode")
+    parser.add_argument(
+        "--out", type=out_folder, required=True, help="run folder (episodes, summary, report)"
+    )
+    parser.add_argument(
+        "--episodes", type=arg_type(Count), default=2, help="episodes per task (seeds 0, 1, ...)"
+    )
+    parser.add_argument(
+        "--seed", type=arg_type(Seed), default=0, help="first page seed; also the sampling seed"
+    )
+    parser.add_argument("--max-steps", type=arg_type(Count), default=10, help="actions per episode")
     parser.add_argument(
         "--episode-time-s",
-        type=float,
+        type=arg_type(Positive),
         default=None,
         help="MiniWoB++ task time limit (default: the page's own, 10 s)",
     )
-    parser.add_argument("--parallel", type=int, default=4, help="episodes at once (browser contexts)")
+    parser.add_argument(
+        "--parallel", type=arg_type(Count), default=4, help="episodes at once (browser contexts)"
+    )
     parser.add_argument("--backend", choices=["transformers", "vllm", "openai"], default="transformers")
     parser.add_argument("--base-url", default=None, help="server URL for --backend openai")
-    parser.add_argument("--temperature", type=float, default=0.0, help="0 is greedy")
-    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--temperature", type=arg_type(Temperature), default=0.0, help="0 is greedy")
+    parser.add_argument("--max-new-tokens", type=arg_type(Count), default=64)
     parser.add_argument("--vision", action="store_true", help="show the model the set-of-marks screenshot")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 

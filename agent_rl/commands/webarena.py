@@ -3,17 +3,20 @@
     agent-rl validate webarena --tasks test.raw.json
     agent-rl eval webarena --tasks test.raw.json --sites-from-env --model MODEL --out runs/wa
     agent-rl eval webarena --bundled --model oracle --out runs/wa-bundled --parallel 4
+    agent-rl eval webarena --dataset verified --sites-from-env --model MODEL --out runs/wav
     agent-rl score webarena runs/wa
 
 `eval` runs the tasks through `agent_rl.rollout.run_rollouts` into the episode store (`episodes.jsonl` in
 --out, kept across reruns) and writes its views: results.jsonl (one row per task), summary.json (success by
-site and by eval type) and report.html (each episode's screenshots and actions).
+site and by eval type) and report.html (each episode's screenshots and actions). Tasks in WebArena-Verified's
+format (`--dataset verified|verified-hard`, or a `--tasks` file whose `eval` is a list) are scored by the
+webarena-verified package's evaluators from the agent's JSON answer and the episode's network trace, which the
+run keeps (`episodes/<id>/agent_response.json` and `network.har`), so `score webarena` rescores them offline.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 import tempfile
@@ -24,16 +27,19 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.backends.options import add_backend_arguments, backend_spec
-from agent_rl.errors import UserError
+from agent_rl.core.cli_args import out_folder
+from agent_rl.core.run_settings import SETTINGS_FILE, claim_settings
+from agent_rl.errors import UserError, options_model
 from envs.web.env import WebEnvConfig
 from evaluator.webarena import needs_judge
-from evaluator.webarena.datasets import FILES, dataset_file, read_verified, verified_blocker, verified_counts
+from evaluator.webarena.datasets import FILES, dataset_file, read_verified, verified_counts
 from evaluator.webarena.helpers import WEBARENA_HELPERS
 from evaluator.webarena.judge import WordForWord
 from evaluator.webarena.report import summarise, write_html
+from evaluator.webarena.verified import VerifiedTask, is_verified, load_verified_tasks
 
 SITE_FLAGS = ("shopping", "shopping_admin", "reddit", "gitlab", "wikipedia", "map", "homepage")
 
@@ -57,7 +63,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
     validate.add_argument(
-        "--out", type=Path, default=None, help="folder to write validate.json (per task) into"
+        "--out", type=out_folder, default=None, help="folder to write validate.json (per task) into"
     )
     _helpers_argument(validate)
     _site_arguments(validate)
@@ -99,7 +105,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         help="with --bundled: build the sites and their tasks from this seed (0: the published tasks; "
         "another seed gives held-out sites with other data)",
     )
-    ev.add_argument("--out", type=Path, required=True, help="output folder (a rerun resumes it)")
+    ev.add_argument("--out", type=out_folder, required=True, help="output folder (a rerun resumes it)")
     ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
     ev.add_argument("--max-steps", type=int, default=30)
     ev.add_argument(
@@ -115,7 +121,14 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         help="more origins the agent's browser may load (e.g. an avatar host or the map's routing server)",
     )
     ev.add_argument(
-        "--auth-dir", type=Path, default=None, help="folder of storage-state files for login tasks"
+        "--auth-dir", type=Path, default=None, help="folder of storage-state files for --login saved"
+    )
+    ev.add_argument(
+        "--login",
+        choices=("fresh", "saved"),
+        default="fresh",
+        help="fresh (default): each task that needs a login signs in through its sites' login forms, as "
+        "WebArena's harness does; saved: the task's storage-state file from --auth-dir, as it is",
     )
     ev.add_argument("--vision", action="store_true", help="give the model the set-of-marks screenshot")
     ev.add_argument("--no-screenshots", action="store_true", help="text observations only; faster, no images")
@@ -145,17 +158,20 @@ def _helpers_argument(parser: argparse.ArgumentParser) -> None:
         "--helpers",
         choices=("webarena", "bundled"),
         default=None,
-        help="program_html helper table: WebArena's, for its real containers (the default with --tasks), "
-        "or the bundled sites' (the default with --bundled)",
+        help="program_html helpers and login forms: WebArena's, for its real containers (the default with "
+        "--tasks), or the bundled sites' (the default with --bundled)",
     )
+
+
+def _site_kind(args: argparse.Namespace | WebArenaEval, bundled: bool) -> str:
+    """'bundled' or 'webarena': whose helpers and login forms the sites have (--helpers, else by --bundled)."""
+    return args.helpers or ("bundled" if bundled else "webarena")
 
 
 def _helper_table(args: argparse.Namespace | WebArenaEval, bundled: bool) -> Any:
     from envs.web.sites.helpers import HELPERS
 
-    return (
-        HELPERS if (args.helpers or ("bundled" if bundled else "webarena")) == "bundled" else WEBARENA_HELPERS
-    )
+    return HELPERS if _site_kind(args, bundled) == "bundled" else WEBARENA_HELPERS
 
 
 def _site_arguments(parser: argparse.ArgumentParser) -> None:
@@ -190,11 +206,17 @@ def validate_tasks(args: argparse.Namespace) -> int:
 
     if (args.file is None) == (args.dataset is None):
         raise UserError("give --tasks FILE or --dataset NAME")
-    if args.dataset in ("verified", "verified-hard"):
-        return _validate_verified(args)
-    source = args.file if args.file is not None else dataset_file(args.dataset)
     given = _flag_urls(args)
     urls = site_urls(given, env=None if args.sites_from_env else {}) if given or args.sites_from_env else None
+    if args.dataset in ("verified", "verified-hard"):
+        return _validate_verified(args, args.dataset, read_verified(args.dataset), urls)
+    source = args.file if args.file is not None else dataset_file(args.dataset)
+    if args.file is not None:
+        from envs.web.tasks import read_raw
+
+        raws = read_raw(args.file)
+        if any(is_verified(r) for r in raws):
+            return _validate_verified(args, str(args.file), raws, urls)
     helpers = _helper_table(args, bundled=False)
     report, verdicts = check_tasks(source, helpers, urls)  # UserError (exit 2) on a malformed file
     blocked = [v for v in verdicts if not v.scoreable]
@@ -232,20 +254,28 @@ def validate_tasks(args: argparse.Namespace) -> int:
     return 1 if any(p.kind == "invalid" for p in report.problems) else 0
 
 
-def _validate_verified(args: argparse.Namespace) -> int:
-    counts = verified_counts(read_verified(args.dataset))
-    result = {**counts, "scoreable": 0, "reason": verified_blocker()}
+def _validate_verified(
+    args: argparse.Namespace, name: str, tasks: list[dict[str, Any]], urls: dict[str, str] | None
+) -> int:
+    from evaluator.webarena.verified import check_verified
+
+    verdicts = check_verified(tasks, urls)
+    blocked = [v for v in verdicts if v["reasons"]]
+    result = {**verified_counts(tasks), "scoreable": len(tasks) - len(blocked), "per_task": verdicts}
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "validate.json").write_text(json.dumps(result, indent=2))
-    print(
-        json.dumps(result, indent=2)
-        if args.json
-        else f"{args.dataset}: {counts['tasks']} tasks; " + json.dumps(counts)
-    )
-    if not args.json:
-        print(f"0 scoreable here: {verified_blocker()}")
-    return 0
+    code = 0 if all(v["valid"] for v in verdicts) else 1
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return code
+    counts = {k: v for k, v in result.items() if k != "per_task"}
+    print(f"{name}: {len(tasks)} tasks, {result['scoreable']} scoreable; " + json.dumps(counts))
+    for v in blocked[:20]:
+        print(f"  task {v['task_id']}: {'; '.join(v['reasons'])}")
+    if len(blocked) > 20:
+        print(f"  ... and {len(blocked) - 20} more (see --json)")
+    return code
 
 
 def _flag_urls(args: argparse.Namespace | WebArenaEval) -> dict[str, str]:
@@ -303,6 +333,7 @@ class WebArenaEval(BaseModel):
     task_ids: str | None = None  # comma-separated
     allowed_origins: list[str] = []
     auth_dir: Path | None = None
+    login: Literal["fresh", "saved"] = "fresh"
     vision: bool = False
     no_screenshots: bool = False
     max_new_tokens: int = Field(256, ge=1)
@@ -313,23 +344,32 @@ class WebArenaEval(BaseModel):
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    try:
-        run = WebArenaEval(**{name: getattr(args, name) for name in WebArenaEval.model_fields})
-    except ValidationError as err:
-        problem = err.errors()[0]
-        raise UserError(f"--{str(problem['loc'][0]).replace('_', '-')}: {problem['msg']}") from None
-    evaluate_webarena(run)
+    evaluate_webarena(options_model(WebArenaEval, args))
     return 0
+
+
+def claim_folder(args: WebArenaEval) -> None:
+    """Refuse to resume `args.out` under settings other than those its stored episodes were made with (the
+    folder and the number of browsers aside, which change no result)."""
+    from agent_rl.rollout.store import EpisodeStore
+
+    claim_settings(
+        args.out / SETTINGS_FILE,
+        args.model_dump(mode="json", exclude={"out", "parallel"}),
+        started=len(EpisodeStore(args.out)) > 0,
+        hint="rerun with the same options, or pick another --out",
+    )
 
 
 def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
     """Run the agent on the tasks into `args.out` (episode store and its views); return the summary."""
     from agent_rl.backends import closing
     from agent_rl.rollout.webarena import RunSettings, run_webarena
-    from envs.web.tasks import load_bundled_tasks, load_tasks
+    from envs.web.tasks import load_bundled_tasks
     from envs.web.urls import SITE_VARS, site_urls
 
     backend_spec(args, args.model)  # checks --backend / --base-url before any site starts
+    claim_folder(args)
     wanted = None if not args.task_ids else [t.strip() for t in args.task_ids.split(",") if t.strip()]
     with ExitStack() as stack:
         auth_dir = args.auth_dir
@@ -338,10 +378,10 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
 
             sites = stack.enter_context(start_sites(seed=args.site_seed))
             urls = {k.upper(): v for k, v in sites.urls.items()}
-            auth_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agent-rl-auth-")))
-            sites.write_storage_states(auth_dir)
-            login = functools.partial(sites.write_storage_states, auth_dir)
-            tasks = load_bundled_tasks(urls, seed=args.site_seed)
+            if args.login == "saved":  # signed in once, before the run
+                auth_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agent-rl-auth-")))
+                sites.write_storage_states(auth_dir)
+            tasks: list[Any] = load_bundled_tasks(urls, seed=args.site_seed)
             helpers = _helper_table(args, bundled=True)
 
             def reset_site(site: str) -> None:
@@ -350,13 +390,9 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
 
             print(f"bundled sites: {', '.join(f'{k}={v}' for k, v in sites.urls.items())}", file=sys.stderr)
         else:
-            if args.dataset in ("verified", "verified-hard"):
-                raise UserError(verified_blocker())
             urls = site_urls(_flag_urls(args), env=None if args.sites_from_env else {})
-            source = args.tasks if args.tasks is not None else dataset_file(args.dataset)
-            tasks = load_tasks(source, urls, task_ids=wanted)  # only these tasks' sites need URLs
+            tasks = _load(args, urls, wanted)  # only these tasks' sites need URLs
             reset_site = _http_reset(urls)
-            login = None  # real containers: the storage states in --auth-dir are used as they are
             helpers = _helper_table(args, bundled=False)
         if wanted is not None:
             tasks = [t for t in tasks if str(t.task_id) in wanted]
@@ -391,6 +427,9 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
         if args.vision and args.no_screenshots:
             raise UserError("--vision needs screenshots; drop --no-screenshots")
         config = WebEnvConfig(
+            login=args.login,
+            login_flows=_site_kind(args, args.bundled),
+            record_network=any(isinstance(t, VerifiedTask) for t in tasks),  # what Verified scores
             max_steps=args.max_steps,
             vision=args.vision,
             screenshots=not args.no_screenshots,
@@ -410,9 +449,7 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
             helpers=helpers,
             save_screenshots=not args.no_screenshots,
         )
-        rows = run_webarena(
-            tasks, settings, backend, params, make_agent=make_agent, reset_site=reset_site, login=login
-        )
+        rows = run_webarena(tasks, settings, backend, params, make_agent=make_agent, reset_site=reset_site)
     summary = summarise(rows)
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
     write_html(rows, summary, args.out / "report.html")
@@ -424,6 +461,20 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
     if summary["errors"]:
         print(f"{len(summary['errors'])} task(s) ended with an error; see summary.json", file=sys.stderr)
     return summary
+
+
+def _load(args: WebArenaEval, urls: dict[str, str], wanted: list[str] | None) -> list[Any]:
+    """The tasks of --tasks or --dataset: WebArena configs, or WebArena-Verified tasks (by their format)."""
+    from envs.web.tasks import load_tasks, read_raw
+
+    if args.dataset in (None, "original"):
+        raws = read_raw(args.tasks if args.tasks is not None else dataset_file("original"))
+        if not any(is_verified(r) for r in raws):
+            return load_tasks(raws, urls, task_ids=wanted)
+    else:
+        raws = read_verified(args.dataset)
+    originals = {str(t.get("task_id")): t for t in read_raw(dataset_file("original"))} if args.dataset else {}
+    return load_verified_tasks(raws, urls, originals, wanted)
 
 
 def _http_reset(urls: dict[str, str]) -> Any:

@@ -13,6 +13,7 @@ import torch
 from pydantic import BaseModel, ConfigDict
 from torch import nn
 
+from agent_rl.core.bounds import Count, LearningRate, Probability
 from agent_rl.core.losses import polyak_update
 
 
@@ -77,12 +78,12 @@ class GoalValueConfig(BaseModel):
     """What OGBench's value-based goal-conditioned agents share, at their `get_config()` defaults."""
 
     model_config = ConfigDict(extra="forbid")
-    lr: float = 3e-4
-    batch_size: int = 1024
-    actor_hidden: tuple[int, ...] = (512, 512, 512)
-    value_hidden: tuple[int, ...] = (512, 512, 512)
+    lr: LearningRate = 3e-4
+    batch_size: Count = 1024
+    actor_hidden: tuple[Count, ...] = (512, 512, 512)
+    value_hidden: tuple[Count, ...] = (512, 512, 512)
     layer_norm: bool = True
-    discount: float = 0.99
+    discount: Probability = 0.99
     const_std: bool = True
 
 

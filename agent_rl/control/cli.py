@@ -10,17 +10,26 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from agent_rl.core.bounds import Count, Seed
+from agent_rl.core.cli_args import arg_type, out_folder
+
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     gen = add("data", "generate", "generate an OGBench-format dataset with the ogbench oracles")
     gen.set_defaults(main=main)
     gen.add_argument("--env", default="cube-single-play-v0", help="dataset name, e.g. cube-single-play-v0")
-    gen.add_argument("--episodes", type=int, default=1000, help="training episodes (validation adds 10%%)")
-    gen.add_argument("--out", required=True, help="output folder for NAME.npz and NAME-val.npz")
+    gen.add_argument(
+        "--episodes", type=arg_type(Count), default=1000, help="training episodes (validation adds 10%%)"
+    )
+    gen.add_argument(
+        "--out", type=out_folder, required=True, help="output folder for NAME.npz and NAME-val.npz"
+    )
     gen.add_argument("--noise-style", choices=["play", "noisy"], default=None, help="default: from --env")
-    gen.add_argument("--episode-steps", type=int, default=1000)
-    gen.add_argument("--chunk-episodes", type=int, default=10, help="episodes per resumable chunk")
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--episode-steps", type=arg_type(Count), default=1000)
+    gen.add_argument(
+        "--chunk-episodes", type=arg_type(Count), default=10, help="episodes per resumable chunk"
+    )
+    gen.add_argument("--seed", type=arg_type(Seed), default=0)
 
 
 def main(args: argparse.Namespace) -> int:

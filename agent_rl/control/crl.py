@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from agent_rl.control.agent import GoalAgent, GoalValueConfig
+from agent_rl.core.bounds import Count, NonNegative
 from agent_rl.core.gc_buffer import GoalConfig
 from agent_rl.core.losses import ddpgbc_loss
 from agent_rl.core.networks import MLP, GaussianActor
@@ -23,8 +24,8 @@ from agent_rl.core.networks import MLP, GaussianActor
 class CRLConfig(GoalValueConfig):
     """OGBench's `get_config()` defaults for CRL (DDPG+BC actor on log Q)."""
 
-    latent_dim: int = 512
-    alpha: float = 0.1  # BC coefficient in DDPG+BC
+    latent_dim: Count = 512
+    alpha: NonNegative = 0.1  # BC coefficient in DDPG+BC
     goals: GoalConfig = GoalConfig(
         value_p_curgoal=0.0,
         value_p_trajgoal=1.0,

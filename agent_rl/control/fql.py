@@ -20,6 +20,7 @@ import torch
 from pydantic import BaseModel, ConfigDict
 
 from agent_rl.control.agent import Agent
+from agent_rl.core.bounds import Count, LearningRate, NonNegative, Probability
 from agent_rl.core.losses import flow_matching_loss, td_target
 from agent_rl.core.networks import MLP, Critic
 
@@ -28,18 +29,18 @@ class FQLConfig(BaseModel):
     """The reference's `get_config()` defaults; per-task values live in `agent_rl.control.presets`."""
 
     model_config = ConfigDict(extra="forbid")
-    lr: float = 3e-4
-    batch_size: int = 256
-    actor_hidden: tuple[int, ...] = (512, 512, 512, 512)
-    critic_hidden: tuple[int, ...] = (512, 512, 512, 512)
+    lr: LearningRate = 3e-4
+    batch_size: Count = 256
+    actor_hidden: tuple[Count, ...] = (512, 512, 512, 512)
+    critic_hidden: tuple[Count, ...] = (512, 512, 512, 512)
     critic_layer_norm: bool = True
     actor_layer_norm: bool = False
-    num_critics: int = 2
-    discount: float = 0.99
-    tau: float = 0.005
+    num_critics: Count = 2
+    discount: Probability = 0.99
+    tau: Probability = 0.005
     q_agg: Literal["mean", "min"] = "mean"
-    alpha: float = 10.0  # distillation weight
-    flow_steps: int = 10
+    alpha: NonNegative = 10.0  # distillation weight
+    flow_steps: Count = 10
     normalize_q_loss: bool = False
 
 

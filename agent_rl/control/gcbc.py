@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from agent_rl.control.agent import GoalAgent
+from agent_rl.core.bounds import Count, LearningRate, Probability
 from agent_rl.core.gc_buffer import GoalConfig
 from agent_rl.core.networks import GaussianActor
 
@@ -17,10 +18,10 @@ class GCBCConfig(BaseModel):
     """OGBench's `get_config()` defaults for GCBC."""
 
     model_config = ConfigDict(extra="forbid")
-    lr: float = 3e-4
-    batch_size: int = 1024
-    actor_hidden: tuple[int, ...] = (512, 512, 512)
-    discount: float = 0.99
+    lr: LearningRate = 3e-4
+    batch_size: Count = 1024
+    actor_hidden: tuple[Count, ...] = (512, 512, 512)
+    discount: Probability = 0.99
     const_std: bool = True
     goals: GoalConfig = GoalConfig(
         value_p_curgoal=0.0, value_p_trajgoal=1.0, value_p_randomgoal=0.0, value_geom_sample=False

@@ -14,17 +14,18 @@ import torch
 
 from agent_rl.control.agent import GoalAgent
 from agent_rl.control.iql import IQL, IQLConfig
+from agent_rl.core.bounds import Count, NonNegative
 from agent_rl.core.gc_buffer import GoalConfig
 
 
 class GCIQLConfig(IQLConfig):
     """OGBench's `get_config()` defaults for GCIQL."""
 
-    batch_size: int = 1024
-    actor_hidden: tuple[int, ...] = (512, 512, 512)
-    critic_hidden: tuple[int, ...] = (512, 512, 512)
+    batch_size: Count = 1024
+    actor_hidden: tuple[Count, ...] = (512, 512, 512)
+    critic_hidden: tuple[Count, ...] = (512, 512, 512)
     extraction: Literal["awr", "ddpgbc"] = "ddpgbc"
-    alpha: float = 0.3
+    alpha: NonNegative = 0.3
     goals: GoalConfig = GoalConfig(actor_p_curgoal=0.0, actor_p_trajgoal=0.5, actor_p_randomgoal=0.5)
 
 

@@ -14,6 +14,7 @@ import copy
 import torch
 
 from agent_rl.control.agent import GoalAgent, GoalValueConfig
+from agent_rl.core.bounds import Expectile, NonNegative, Probability
 from agent_rl.core.gc_buffer import GoalConfig
 from agent_rl.core.losses import awr_weights
 from agent_rl.core.networks import Critic, GaussianActor
@@ -22,9 +23,9 @@ from agent_rl.core.networks import Critic, GaussianActor
 class GCIVLConfig(GoalValueConfig):
     """OGBench's `get_config()` defaults for GCIVL."""
 
-    tau: float = 0.005
-    expectile: float = 0.9
-    alpha: float = 10.0  # AWR inverse temperature
+    tau: Probability = 0.005
+    expectile: Expectile = 0.9
+    alpha: NonNegative = 10.0  # AWR inverse temperature
     goals: GoalConfig = GoalConfig()
 
 

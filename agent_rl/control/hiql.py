@@ -19,6 +19,7 @@ from torch import nn
 
 from agent_rl.control.agent import GoalAgent, GoalValueConfig
 from agent_rl.control.gcivl import GCIVL
+from agent_rl.core.bounds import Count, Expectile, NonNegative, Probability
 from agent_rl.core.gc_buffer import GoalConfig
 from agent_rl.core.losses import awr_weights
 from agent_rl.core.networks import MLP, Critic, GaussianActor
@@ -27,11 +28,11 @@ from agent_rl.core.networks import MLP, Critic, GaussianActor
 class HIQLConfig(GoalValueConfig):
     """OGBench's `get_config()` defaults for HIQL."""
 
-    tau: float = 0.005
-    expectile: float = 0.7
-    low_alpha: float = 3.0
-    high_alpha: float = 3.0
-    rep_dim: int = 10
+    tau: Probability = 0.005
+    expectile: Expectile = 0.7
+    low_alpha: NonNegative = 3.0
+    high_alpha: NonNegative = 3.0
+    rep_dim: Count = 10
     low_actor_rep_grad: bool = False
     goals: GoalConfig = GoalConfig(subgoal_steps=25)
 

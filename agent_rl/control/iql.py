@@ -17,6 +17,7 @@ import torch
 from pydantic import BaseModel, ConfigDict
 
 from agent_rl.control.agent import Agent
+from agent_rl.core.bounds import Count, Expectile, LearningRate, NonNegative, Positive, Probability
 from agent_rl.core.losses import awr_weights, expectile_loss, td_target, weighted_bc_loss
 from agent_rl.core.networks import Critic, GaussianActor, Value
 
@@ -25,18 +26,18 @@ class IQLConfig(BaseModel):
     """The reference's `get_config()` defaults; per-task values live in `agent_rl.control.presets`."""
 
     model_config = ConfigDict(extra="forbid")
-    lr: float = 3e-4
-    batch_size: int = 256
-    actor_hidden: tuple[int, ...] = (512, 512, 512, 512)
-    critic_hidden: tuple[int, ...] = (512, 512, 512, 512)
+    lr: LearningRate = 3e-4
+    batch_size: Count = 256
+    actor_hidden: tuple[Count, ...] = (512, 512, 512, 512)
+    critic_hidden: tuple[Count, ...] = (512, 512, 512, 512)
     critic_layer_norm: bool = True
     actor_layer_norm: bool = False
-    discount: float = 0.99
-    tau: float = 0.005
-    expectile: float = 0.9
+    discount: Probability = 0.99
+    tau: Probability = 0.005
+    expectile: Expectile = 0.9
     extraction: Literal["awr", "ddpgbc"] = "awr"
-    alpha: float = 10.0  # AWR inverse temperature, or the BC weight for DDPG+BC
-    max_weight: float = 100.0
+    alpha: NonNegative = 10.0  # AWR inverse temperature, or the BC weight for DDPG+BC
+    max_weight: Positive = 100.0
     const_std: bool = True
 
 

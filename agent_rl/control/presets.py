@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent_rl.control.crl import CRL, CRLConfig
+from agent_rl.control.double_sharsa import DoubleSHARSA, DoubleSHARSAConfig
 from agent_rl.control.fql import FQL, FQLConfig
 from agent_rl.control.gcbc import GCBC, GCBCConfig
 from agent_rl.control.gciql import GCIQL, GCIQLConfig
@@ -17,6 +18,7 @@ from agent_rl.control.hiql import HIQL, HIQLConfig
 from agent_rl.control.iql import IQL, IQLConfig
 from agent_rl.control.qrl import QRL, QRLConfig
 from agent_rl.control.rebrac import ReBRAC, ReBRACConfig
+from agent_rl.control.sharsa import SHARSA, SHARSAConfig
 
 # Goal-conditioned agents (OGBench's references): one agent for all tasks, trained on relabelled goals.
 GOAL_AGENTS: dict[str, tuple[type, type]] = {
@@ -26,6 +28,8 @@ GOAL_AGENTS: dict[str, tuple[type, type]] = {
     "qrl": (QRL, QRLConfig),
     "crl": (CRL, CRLConfig),
     "hiql": (HIQL, HIQLConfig),
+    "sharsa": (SHARSA, SHARSAConfig),
+    "double_sharsa": (DoubleSHARSA, DoubleSHARSAConfig),
 }
 AGENTS: dict[str, tuple[type, type]] = {
     "fql": (FQL, FQLConfig),
@@ -45,6 +49,9 @@ CPU_PRESETS: dict[str, dict[str, Any]] = {
     "qrl": {"actor_hidden": (256, 256), "value_hidden": (256, 256), "latent_dim": 256, "batch_size": 256},
     "crl": {"actor_hidden": (256, 256), "value_hidden": (256, 256), "latent_dim": 256, "batch_size": 256},
     "hiql": {"actor_hidden": (256, 256), "value_hidden": (256, 256), "batch_size": 256},
+    # SHARSA's reference size is (1024,)*4; the CPU preset keeps its 10 flow steps and 32 candidates
+    "sharsa": {"actor_hidden": (256, 256), "value_hidden": (256, 256), "batch_size": 256},
+    "double_sharsa": {"actor_hidden": (256, 256), "value_hidden": (256, 256), "batch_size": 256},
 }
 
 # Per environment family (a prefix of the dataset name), as the FQL paper ran each method (its README's flags

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from agent_rl.control.agent import GoalAgent, GoalValueConfig
+from agent_rl.core.bounds import Count, NonNegative, Positive
 from agent_rl.core.gc_buffer import GoalConfig
 from agent_rl.core.losses import ddpgbc_loss
 from agent_rl.core.networks import MLP, GaussianActor
@@ -24,10 +25,10 @@ from agent_rl.core.networks import MLP, GaussianActor
 class QRLConfig(GoalValueConfig):
     """OGBench's `get_config()` defaults for QRL (IQE distance, DDPG+BC through latent dynamics)."""
 
-    latent_dim: int = 512
-    dim_per_component: int = 8
-    eps: float = 0.05  # margin of the one-step constraint
-    alpha: float = 0.003  # BC coefficient in DDPG+BC
+    latent_dim: Count = 512
+    dim_per_component: Count = 8
+    eps: Positive = 0.05  # margin of the one-step constraint
+    alpha: NonNegative = 0.003  # BC coefficient in DDPG+BC
     goals: GoalConfig = GoalConfig(
         value_p_curgoal=0.0, value_p_trajgoal=0.0, value_p_randomgoal=1.0, value_geom_sample=True
     )

@@ -15,6 +15,7 @@ import torch
 from pydantic import BaseModel, ConfigDict
 
 from agent_rl.control.agent import Agent
+from agent_rl.core.bounds import Count, LearningRate, NonNegative, Probability
 from agent_rl.core.losses import td_target
 from agent_rl.core.networks import Critic, GaussianActor
 
@@ -23,19 +24,19 @@ class ReBRACConfig(BaseModel):
     """The reference's `get_config()` defaults; per-task α's live in `agent_rl.control.presets`."""
 
     model_config = ConfigDict(extra="forbid")
-    lr: float = 3e-4
-    batch_size: int = 256
-    actor_hidden: tuple[int, ...] = (512, 512, 512, 512)
-    critic_hidden: tuple[int, ...] = (512, 512, 512, 512)
+    lr: LearningRate = 3e-4
+    batch_size: Count = 256
+    actor_hidden: tuple[Count, ...] = (512, 512, 512, 512)
+    critic_hidden: tuple[Count, ...] = (512, 512, 512, 512)
     critic_layer_norm: bool = True
     actor_layer_norm: bool = False
-    discount: float = 0.99
-    tau: float = 0.005
-    alpha_actor: float = 0.0  # per task (presets); the reference's default is a placeholder
-    alpha_critic: float = 0.0
-    actor_freq: int = 2
-    actor_noise: float = 0.2
-    actor_noise_clip: float = 0.5
+    discount: Probability = 0.99
+    tau: Probability = 0.005
+    alpha_actor: NonNegative = 0.0  # per task (presets); the reference's default is a placeholder
+    alpha_critic: NonNegative = 0.0
+    actor_freq: Count = 2
+    actor_noise: NonNegative = 0.2
+    actor_noise_clip: NonNegative = 0.5
 
 
 def get_config() -> ReBRACConfig:

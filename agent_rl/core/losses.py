@@ -42,6 +42,21 @@ def flow_matching_loss(
     return (velocity(cond, x_t, t) - (x1 - x0)).pow(2).mean()
 
 
+@torch.no_grad()
+def euler_flow(
+    velocity: nn.Module | callable, cond: torch.Tensor, x0: torch.Tensor, steps: int
+) -> torch.Tensor:
+    """Integrate dx/dt = v(cond, x, t) from noise x0 at t=0 to a sample at t=1 in `steps` Euler steps, unclipped.
+
+    The sampler of a policy trained by `flow_matching_loss`; never differentiated. Extra leading axes of
+    `cond` and `x0` (e.g. several samples per state) are carried through.
+    """
+    x = x0
+    for i in range(steps):
+        x = x + velocity(cond, x, torch.full((*x.shape[:-1], 1), i / steps, device=x.device)) / steps
+    return x
+
+
 def weighted_bc_loss(log_probs: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """−mean(w · log π(a|s)) with the weights treated as constants (filtered BC, AWR)."""
     return -(weights.detach() * log_probs).mean()

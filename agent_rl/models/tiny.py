@@ -11,6 +11,8 @@ import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from agent_rl.core.bounds import Count, Seed
+from agent_rl.core.cli_args import arg_type, out_folder
 from agent_rl.errors import UserError
 from agent_rl.models.chat_template import BOS, CHAT_TEMPLATE, END, IMAGE, PAD, SPECIAL_TOKENS, UNK
 
@@ -186,15 +188,21 @@ def build_tiny_vlm(
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     parser = add("model", "tiny", "build a tiny local text model or VLM")
     parser.set_defaults(main=main)
-    parser.add_argument("--out", type=Path, required=True, help="folder to write the model and tokenizer to")
+    parser.add_argument(
+        "--out", type=out_folder, required=True, help="folder to write the model and tokenizer to"
+    )
     parser.add_argument("--vision", action="store_true", help="build a tiny VLM (LLaVA layout) instead")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--hidden-size", type=int, default=128)
-    parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--vocab-size", type=int, default=1024)
-    parser.add_argument("--image-size", type=int, default=128, help="VLM only: square input side in pixels")
-    parser.add_argument("--patch-size", type=int, default=16, help="VLM only: vision patch side in pixels")
+    parser.add_argument("--seed", type=arg_type(Seed), default=0)
+    parser.add_argument("--hidden-size", type=arg_type(Count), default=128)
+    parser.add_argument("--layers", type=arg_type(Count), default=2)
+    parser.add_argument("--heads", type=arg_type(Count), default=4)
+    parser.add_argument("--vocab-size", type=arg_type(Count), default=1024)
+    parser.add_argument(
+        "--image-size", type=arg_type(Count), default=128, help="VLM only: square input side in pixels"
+    )
+    parser.add_argument(
+        "--patch-size", type=arg_type(Count), default=16, help="VLM only: vision patch side in pixels"
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agent_rl.backends.options import add_backend_arguments, backend_spec
+from agent_rl.core.cli_args import out_folder
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
-    from agent_rl.rollout.gp_eval import EvalSettings
+    from agent_rl.rollout.gp_eval import MAX_EVAL_EPISODES, EvalSettings
 
     default = {name: field.default for name, field in EvalSettings.model_fields.items()}
     parser = add("eval", "generalpoints", "success on GeneralPoints' fixed evaluation hands")
@@ -26,14 +27,17 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--variant", default=default["variant"], help="id, rule_ood (J/Q/K = 11/12/13) or visual_ood (red)"
     )
     parser.add_argument(
-        "--episodes", type=int, default=default["episodes"], help="hands from the fixed evaluation set"
+        "--episodes",
+        type=int,
+        default=default["episodes"],
+        help=f"hands from the fixed evaluation set (at most {MAX_EVAL_EPISODES:,})",
     )
     parser.add_argument(
         "--seed", type=int, default=default["seed"], help="which evaluation set, and the sampling seed"
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=out_folder,
         default=None,
         help="output folder for summary.json/.md and the episodes (default runs/eval/generalpoints_VARIANT_MODALITY)",
     )
@@ -52,16 +56,11 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from agent_rl.backends import make_backend
-    from agent_rl.errors import UserError
+    from agent_rl.errors import options_model
     from agent_rl.rollout.gp_eval import EvalSettings, evaluate_generalpoints
 
-    # checked before loading a model, so a typo costs nothing
-    settings = EvalSettings(**{name: getattr(args, name) for name in EvalSettings.model_fields})
+    settings = options_model(EvalSettings, args)  # checked before loading a model, so a typo costs nothing
     out: Path = args.out or Path("runs/eval") / f"generalpoints_{settings.variant}_{settings.modality}"
-    if out.exists() and not out.is_dir():
-        raise UserError(
-            f"--out is a folder (summary.json, summary.md and the episodes go there); {out} is a file"
-        )
     spec = backend_spec(args, args.model)
     model = args.model if args.backend == "transformers" else make_backend(spec)
     result = evaluate_generalpoints(model, out_dir=out, settings=settings, progress=not args.no_progress)

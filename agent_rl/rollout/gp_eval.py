@@ -11,20 +11,21 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agent_rl.backends.base import Backend, SamplingParams
+from agent_rl.core.bounds import Count, Seed, Temperature, TopP
+from agent_rl.core.run_settings import SETTINGS_FILE, claim_settings
 from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
-from envs.generalpoints import EVAL_EPISODES, SEEDS, VARIANTS, EnvOptions, evaluation_hands
+from envs.generalpoints import EVAL_EPISODES, SEEDS, EnvOptions, evaluation_hands
 from envs.generalpoints.variants import VariantName
 
-MODALITIES = ("text", "vision")
-SETTINGS_FILE = "settings.json"
+MAX_EVAL_EPISODES = 10_000  # hands of one evaluation set at most (the study's sets hold 234)
 
 
 class EvalOptions(BaseModel):
@@ -32,38 +33,25 @@ class EvalOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    modality: str = "text"
-    episodes: int = EVAL_EPISODES  # hands from the variant's fixed evaluation set
-    seed: int = SEEDS["eval"]  # which evaluation set, and the sampling seed
-    max_attempts: int = 5
-    temperature: float = 0.0  # greedy by default: evaluation is then deterministic
-    top_p: float = 1.0
-    max_new_tokens: int = 256
-    batch_size: int = 32
-
-    @model_validator(mode="after")
-    def _check(self) -> EvalOptions:
-        if self.modality not in MODALITIES:
-            raise UserError(f"unknown modality {self.modality!r}; choose one of: {', '.join(MODALITIES)}")
-        for name in ("episodes", "max_attempts", "max_new_tokens", "batch_size"):
-            if getattr(self, name) < 1:
-                raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise UserError("--temperature must be >= 0 and --top-p in (0, 1]")
-        return self
+    modality: Literal["text", "vision"] = "text"
+    episodes: int = Field(EVAL_EPISODES, ge=1, le=MAX_EVAL_EPISODES)  # hands from the variant's fixed set
+    seed: Seed = SEEDS["eval"]  # which evaluation set, and the sampling seed
+    max_attempts: Count = 5
+    temperature: Temperature = 0.0  # greedy by default: evaluation is then deterministic
+    top_p: TopP = 1.0
+    max_new_tokens: Count = 256
+    batch_size: Count = 32
 
 
 class EvalSettings(EvalOptions):
     """One evaluation: the options on one variant's evaluation set."""
 
-    variant: str = "id"
+    variant: VariantName = "id"
 
     @model_validator(mode="after")
     def _check_variant(self) -> EvalSettings:
-        if self.variant not in VARIANTS:
-            raise UserError(f"unknown variant {self.variant!r}; choose one of: {', '.join(VARIANTS)}")
         if self.variant == "visual_ood" and self.modality == "text":
-            raise UserError("visual_ood differs from id only in the card images: use --modality vision")
+            raise ValueError("visual_ood differs from id only in the card images: use --modality vision")
         return self
 
 
@@ -83,6 +71,13 @@ def _as_backend(backend_or_model: Any, batch_size: int) -> Backend:
     from agent_rl.backends.transformers_backend import TransformersBackend
 
     return TransformersBackend(backend_or_model, max_batch_size=batch_size)
+
+
+def _model_name(backend_or_model: Any) -> str:
+    """What the evaluated model is called in the results: its path or id, or the backend's revision."""
+    if isinstance(backend_or_model, (str, Path)):
+        return str(backend_or_model)  # what a backend loaded from it reports as its revision
+    return str(getattr(backend_or_model, "revision", "") or backend_or_model.name)
 
 
 def episode_specs(settings: EvalSettings) -> list[EpisodeSpec]:
@@ -172,22 +167,6 @@ def write_result(result: dict[str, Any], json_path: Path) -> None:
     json_path.with_suffix(".md").write_text(markdown_summary(result))
 
 
-def _claim_folder(out_dir: Path, record: dict[str, Any]) -> None:
-    """Remember the settings of the episodes in `out_dir`; refuse to add to stored episodes under others."""
-    path = out_dir / SETTINGS_FILE
-    if path.exists() and len(EpisodeStore(out_dir)):
-        before = json.loads(path.read_text())
-        if before != record:
-            changed = sorted(k for k in set(before) | set(record) if before.get(k) != record.get(k))
-            raise UserError(
-                f"{out_dir} holds an evaluation with other settings ({', '.join(changed)} differ); "
-                "pass another --out or delete that folder"
-            )
-        return
-    out_dir.mkdir(parents=True, exist_ok=True)  # new, or nothing stored yet: (re)claim it
-    path.write_text(json.dumps(record, indent=2) + "\n")
-
-
 def evaluate_generalpoints(
     backend_or_model: Any, *, out_dir: str | Path, settings: EvalSettings, progress: bool = True
 ) -> dict[str, Any]:
@@ -197,12 +176,17 @@ def evaluate_generalpoints(
     """
     out_dir = Path(out_dir)
     modality, max_attempts = settings.modality, settings.max_attempts
+    store = EpisodeStore(out_dir)
+    model = _model_name(backend_or_model)
+    claim_settings(  # before the model loads; a folder with no stored episode is nothing to protect
+        out_dir / SETTINGS_FILE,
+        {"model": model, **settings.model_dump()},
+        started=len(store) > 0,
+        hint="rerun with the same options, or pick another --out",
+    )
     backend = _as_backend(backend_or_model, settings.batch_size)
-    model = str(getattr(backend, "revision", "") or backend.name)
     if modality == "vision" and hasattr(backend, "processor") and backend.processor is None:
         raise UserError(f"model {model!r} takes no images: pass a vision model for --modality vision")
-    _claim_folder(out_dir, {"model": model, **settings.model_dump()})
-    store = EpisodeStore(out_dir)
     specs = episode_specs(settings)
     params = SamplingParams(
         max_new_tokens=settings.max_new_tokens,
@@ -231,9 +215,9 @@ class GPEvalConfig(EvalOptions):
     """The evaluation options on each of `settings` (variants) at once (the `eval` and `compare` stages'
     settings); shorter replies and bigger batches than a single CLI evaluation."""
 
-    settings: list[VariantName] = ["id", "rule_ood"]
-    max_new_tokens: int = 96
-    batch_size: int = 64
+    settings: list[VariantName] = Field(["id", "rule_ood"], min_length=1)
+    max_new_tokens: Count = 96
+    batch_size: Count = 64
 
     def for_variant(self, variant: str) -> EvalSettings:
         return EvalSettings(variant=variant, **self.model_dump(exclude={"settings"}))

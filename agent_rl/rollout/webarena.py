@@ -3,9 +3,13 @@
 Each task is one `EpisodeSpec`. Tasks that change their sites (WebArena's `require_reset`, and every
 `program_html` task, since program_html checks what the agent changed; the published configs mark none as
 `require_reset`) are exclusive on their sites: they run one at a time per site, each after a reset of its
-sites and a fresh login, and after every read-only task on those sites has finished. The other tasks run side
-by side. Finished episodes go to the run folder's episode store (`episodes.jsonl`) at once; a rerun skips
-them. `results.jsonl`, the summary and the HTML report are views of the store (`webarena_rows`).
+sites, and after every read-only task on those sites has finished. The other tasks run side by side. With
+`WebEnvConfig.login="fresh"` each task that needs a login signs in through its sites' forms as its episode
+starts, as WebArena's harness renews the cookies per task. Finished episodes go to the run folder's episode
+store (`episodes.jsonl`) at once; a rerun skips them. `results.jsonl`, the summary and the HTML report are views of the store (`webarena_rows`).
+
+With `record_network` on, each episode folder also gets WebArena-Verified's run layout: `agent_response.json`
+(the final answer) and `network.har` (the trace), which Verified tasks are scored from, live and offline.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ from agent_rl.rollout.runner import Agent, EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
 from envs.web.browser import BrowserHost, shared_host
 from envs.web.env import WebEnv, WebEnvConfig
+from envs.web.network import write_har
 from evaluator.webarena.evaluators import rescore
 from evaluator.webarena.scorer import WebArenaScorer
+from evaluator.webarena.verified import is_verified, read_har, score_verified
 
 # Sites that share one database: the shop's admin and storefront (Magento's, and the bundled shop's).
 SHARED_STATE = {"shopping_admin": "shopping"}
 RESULTS_FILE = "results.jsonl"
+TRACE_FILE, RESPONSE_FILE = "network.har", "agent_response.json"  # WebArena-Verified's names
 LAST_SCREENSHOTS = 3  # what the judge sees, as in PAE
 
 
@@ -79,9 +86,10 @@ class StepRecord(gym.Wrapper):
         self.steps.append({**step, "latency_s": round(info.get("latency_s", 0.0), 3)})
         self._shoot(obs)
         if terminated or truncated:
+            env = self.env.unwrapped
             info["record"] = {
-                "task": self.env.unwrapped.task,  # the filled config, for rescoring offline
-                "answer": self.env.unwrapped.answer,
+                "task": env.task,  # the filled config, for rescoring offline
+                "answer": env.answer,
                 "final_url": obs.get("url", ""),
                 "steps": self.steps,
                 "screenshots": self.shots,
@@ -90,8 +98,20 @@ class StepRecord(gym.Wrapper):
                 "early_stop": info.get("early_stop"),
                 "error": info.get("error") or info.get("eval_error"),
                 "seconds": round(time.perf_counter() - self.started, 3),
+                "urls": dict(env.urls),
+                **self._save_trace(env),
             }
         return obs, reward, terminated, truncated, info
+
+    def _save_trace(self, env: WebEnv) -> dict[str, str]:
+        """The episode's answer and network trace in WebArena-Verified's layout, when the env recorded one."""
+        har = env.session.network_har() if env.config.record_network else None
+        if har is None:
+            return {}
+        folder = self.out_dir / "episodes" / self.folder
+        write_har(har, folder / TRACE_FILE)
+        (folder / RESPONSE_FILE).write_text(env.answer or "")
+        return {"network_log": str((folder / TRACE_FILE).relative_to(self.out_dir))}
 
     def _shoot(self, obs: dict[str, Any]) -> None:
         image = obs.get("som") if obs.get("som") is not None else obs.get("screenshot")
@@ -123,7 +143,6 @@ def task_specs(
     host: BrowserHost,
     make_agent: Callable[[Any], Agent] | None = None,
     reset_site: Callable[[str], None] | None = None,
-    login: Callable[[], None] | None = None,
 ) -> list[EpisodeSpec]:
     """One spec per task; MAKE_AGENT gives scripted agents (None: the backend acts)."""
     scorer = WebArenaScorer(settings.judge, settings.urls, settings.helpers)
@@ -140,8 +159,6 @@ def task_specs(
     def prepare(task: Any) -> None:
         for site in task.sites if reset_site is not None else []:
             reset_site(site)
-        if login is not None and task.require_login:
-            login()  # WebArena renews the login cookies for each task
 
     specs = []
     for task in tasks:
@@ -201,14 +218,13 @@ def run_webarena(
     *,
     make_agent: Callable[[Any], Agent] | None = None,
     reset_site: Callable[[str], None] | None = None,
-    login: Callable[[], None] | None = None,
     host: BrowserHost | None = None,
 ) -> list[dict[str, Any]]:
     """Run TASKS not yet in the run folder's store; return every task's row and write results.jsonl."""
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     store = EpisodeStore(settings.out_dir)
     host = host or shared_host()
-    specs = task_specs(tasks, settings, host, make_agent, reset_site, login)
+    specs = task_specs(tasks, settings, host, make_agent, reset_site)
     pending = {spec.episode_id for spec in specs} - store.finished_ids()
     for site in sorted({s for t in tasks if str(t.task_id) in pending for s in t.sites}):
         if reset_site is not None:  # the read-only tasks start on fresh sites too
@@ -228,6 +244,17 @@ def run_webarena(
     return rows
 
 
+def _rescore(run_dir: Path, record: dict[str, Any], judge: Any) -> Any:
+    """Score one recorded episode again: a Verified task from its answer and network trace, any other from
+    its answer, final URL and the page contents the run kept."""
+    task = record["task"]
+    if is_verified(task):
+        trace = read_har(run_dir / record["network_log"]) if record.get("network_log") else None
+        return score_verified(task, record.get("answer"), trace, record.get("urls") or {})
+    details = (record.get("eval") or {}).get("details") or []
+    return rescore(task, record.get("answer"), record.get("final_url", ""), details, judge)
+
+
 def rescore_run(run_dir: Path, judge: Any = None) -> list[dict[str, Any]]:
     """Every episode of a finished run scored again from what it recorded (no sites needed); each row has
     the new `score` and the `recorded_score`. Written to RUN_DIR/rescored.jsonl."""
@@ -237,11 +264,8 @@ def rescore_run(run_dir: Path, judge: Any = None) -> list[dict[str, Any]]:
         record = (episode.turns[-1].info.get("record") if episode.turns else None) or {}
         row = {**episode_row(episode), "recorded_score": float(record.get("score", 0.0))}
         if episode.error is None and record.get("task"):
-            details = (record.get("eval") or {}).get("details") or []
             try:
-                result = rescore(
-                    record["task"], record.get("answer"), record.get("final_url", ""), details, judge
-                )
+                result = _rescore(run_dir, record, judge)
                 row.update(score=result.score, success=result.score == 1.0, eval=result.as_dict())
             except UserError as err:
                 row.update(score=0.0, success=False, error=str(err))

@@ -28,7 +28,7 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
     runs: dict[str, str] = Field(min_length=1)  # label -> control_train stage name
     title: str = "control agents"
-    online_from: int | None = None  # mark the start of online fine-tuning on the plots
+    online_from: int | None = Field(None, ge=0)  # mark the start of online fine-tuning on the plots
 
 
 def _mean_curve(records: list[dict], key: str) -> tuple[list[int], list[float]]:

@@ -1,6 +1,7 @@
 """Recipe stage `control_train`: offline RL (FQL, IQL, ReBRAC) on an OGBench dataset, optional online
 fine-tuning (the FQL paper's, or WSRL's without the offline data), and evaluation on the single-task goals;
-or a goal-conditioned agent (GCBC, GCIVL, GCIQL, QRL, CRL, HIQL), offline only, evaluated on the goals.
+or a goal-conditioned agent (GCBC, GCIVL, GCIQL, QRL, CRL, HIQL, SHARSA, double SHARSA), offline only,
+evaluated on the goals.
 
 As in the papers, each task (task1..task5) is its own single-task problem with its own rewards, so one agent
 is trained per task; a goal-conditioned agent is one agent for all tasks, trained on hindsight-relabelled
@@ -22,16 +23,17 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from tqdm import tqdm
 
 from agent_rl.control.evaluate import evaluate, evaluate_goals, plot_success
 from agent_rl.control.presets import AGENTS, GOAL_AGENTS, build_config
+from agent_rl.core.bounds import Seed
 from agent_rl.core.buffers import TransitionBuffer
 from agent_rl.core.device import resolve_device
 from agent_rl.core.gc_buffer import GoalBuffer
 from agent_rl.core.wsrl import OnlineConfig, OnlineLoop
-from agent_rl.errors import UserError
+from agent_rl.errors import UserError, describe
 from agent_rl.runlog import MetricsLogger
 from agent_rl.stages import StageContext
 from envs.control.datasets import load_datasets
@@ -48,7 +50,7 @@ class GenerateSettings(BaseModel):
     episodes: int = Field(1000, ge=10)
     episode_steps: int = Field(1000, ge=10)
     noise_style: Literal["play", "noisy"] | None = None
-    seed: int = 0
+    seed: Seed = 0
 
 
 class Config(BaseModel):
@@ -57,8 +59,10 @@ class Config(BaseModel):
     env: str = "cube-single-play-v0"
     dataset_path: str | None = None  # NAME.npz (its NAME-val.npz beside it); ours or the official download
     generate: GenerateSettings | None = None
-    tasks: list[int] = Field(default_factory=lambda: list(range(1, NUM_TASKS + 1)))
-    agent: Literal["fql", "iql", "rebrac", "gcbc", "gcivl", "gciql", "qrl", "crl", "hiql"] = "fql"
+    tasks: list[int] = Field(default_factory=lambda: list(range(1, NUM_TASKS + 1)), min_length=1)
+    agent: Literal[
+        "fql", "iql", "rebrac", "gcbc", "gcivl", "gciql", "qrl", "crl", "hiql", "sharsa", "double_sharsa"
+    ] = "fql"
     preset: Literal["gpu", "cpu"] = "gpu"  # gpu: the paper's sizes; cpu: narrower nets, fewer flow steps
     agent_config: dict[str, Any] = Field(default_factory=dict)  # overrides of the agent's get_config()
     device: str = "auto"  # auto: cuda when available, else cpu (agent_rl.core.device)
@@ -84,7 +88,10 @@ class Config(BaseModel):
             raise ValueError(f"tasks must be in 1..{NUM_TASKS}, got {bad}")
         if self.agent in GOAL_AGENTS and self.online_steps:
             raise ValueError(f"{self.agent} is goal-conditioned and trains offline only: set online_steps: 0")
-        build_config(self.agent, self.preset, self.env, self.agent_config, online=self.online_steps > 0)
+        try:
+            build_config(self.agent, self.preset, self.env, self.agent_config, online=self.online_steps > 0)
+        except ValidationError as err:  # the agent's own config: name the field under agent_config
+            raise ValueError(f"agent_config.{describe(err)}") from None
         return self
 
 

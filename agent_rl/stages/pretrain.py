@@ -7,6 +7,7 @@ Input: `model`. Outputs: `checkpoint` (the final model), `checkpoints` (the log 
 
 from __future__ import annotations
 
+from agent_rl.core.bounds import Count
 from agent_rl.stages import StageContext
 from agent_rl.stages.sft import train_on
 from agent_rl.train.gp_pretrain_data import PretrainTextConfig, build_pretrain_dataset
@@ -15,7 +16,7 @@ from agent_rl.train.sft import TrainerSettings
 
 class Config(TrainerSettings):
     text: PretrainTextConfig = PretrainTextConfig()
-    max_length: int | None = 256  # a document is a few short lines
+    max_length: Count | None = 256  # a document is a few short lines
 
 
 def run(config: Config, ctx: StageContext) -> dict[str, str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from agent_rl.core.bounds import Temperature
 from agent_rl.errors import UserError
 from agent_rl.stages import StageContext
 from proposer.web_tasks import ProposerSettings, SiteContext, propose_tasks, save_task_set, top_up
@@ -26,10 +27,12 @@ log = logging.getLogger("agent_rl.stages.propose")
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sites: list[str] = ["shopping", "reddit", "wikipedia"]  # URL keys of the bundled sites
+    sites: list[str] = Field(
+        ["shopping", "reddit", "wikipedia"], min_length=1
+    )  # URL keys of the bundled sites
     tasks_per_site: int = Field(25, ge=1)
     backend: dict[str, Any] = {"type": "transformers"}
-    temperature: float = Field(1.0, ge=0)
+    temperature: Temperature = 1.0
     max_new_tokens: int = Field(1024, ge=1)
     top_up_from_bundled: bool = False
     sites_from_env: bool = False  # use the sites named by SHOPPING, REDDIT, ... instead of the bundled ones

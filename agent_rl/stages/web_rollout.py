@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.backends.base import SamplingParams
+from agent_rl.core.bounds import Temperature
 from agent_rl.errors import UserError
 from agent_rl.rollout.evidence import JudgeEvidence
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
@@ -48,7 +49,7 @@ class Config(BaseModel):
     vision: bool = False  # show the set-of-marks screenshot to the agent (VLM agents)
     prompt: PromptSettings | None = None  # default: PAE's element list with vision, else the tree
     backend: dict[str, Any] = {"type": "transformers"}
-    temperature: float = Field(1.0, ge=0)
+    temperature: Temperature = 1.0
     max_new_tokens: int = Field(128, ge=1)
     last_k_screenshots: int = Field(3, ge=1)
     rollout: RolloutSettings = RolloutSettings()

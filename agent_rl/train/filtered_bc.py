@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent_rl.core.bounds import LearningRate, Positive
 from agent_rl.core.losses import weighted_bc_loss
 from agent_rl.core.types import Episode
 from agent_rl.models.lora import LoraOptions
@@ -36,8 +37,8 @@ class FilteredBCConfig(BaseModel):
     trajectories: int = Field(1024, ge=1)  # episodes drawn from the buffer per iteration
     epochs: int = Field(1, ge=1)
     batch_size: int = Field(8, ge=1)
-    lr: float = Field(1e-5, gt=0)
-    max_grad_norm: float = 1.0
+    lr: LearningRate = 1e-5
+    max_grad_norm: Positive = 1.0
     lora: LoraOptions | None = None  # train LoRA adapters instead of every weight (saved merged)
 
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from tqdm import tqdm
 
+from agent_rl.core.bounds import Count, Seed
 from agent_rl.errors import UserError
 from envs.generalpoints import SEEDS, EnvOptions
 
@@ -21,8 +22,8 @@ class DataConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     env: EnvOptions = EnvOptions()
-    hands: int = 2000
-    seed: int = SEEDS["sft"]  # the train stream at this seed (evaluation sets are another stream)
+    hands: Count = 2000
+    seed: Seed = SEEDS["sft"]  # the train stream at this seed (evaluation sets are another stream)
     # which solver solution: the simplest (fewest parentheses, then shortest), the first in sorted order, or any
     answer: Literal["simplest", "first", "random"] = "simplest"
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent_rl.core.bounds import Seed
 from envs.generalpoints import LABELS, SUITS
 
 FACE_NAMES = {"A": "Ace", "J": "Jack", "Q": "Queen", "K": "King"}
@@ -34,10 +35,10 @@ FORBIDDEN_VALUE = 24  # the game's target: no expression over four numbers is wr
 class PretrainTextConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    documents: int = Field(20_000, ge=0)
+    documents: int = Field(20_000, ge=1)
     lines_per_document: int = Field(8, ge=1)
     max_number: int = Field(100, ge=13)  # arithmetic goes beyond the cards' 1..13
-    seed: int = 0
+    seed: Seed = 0
 
 
 def _apply(op: str, a: Fraction, b: Fraction) -> Fraction | None:

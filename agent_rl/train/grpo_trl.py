@@ -6,29 +6,32 @@ graded by a fresh env dealt the row's hand, and its reward is the env's first-st
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from agent_rl.core.bounds import Count, LearningRate, NonNegative, Positive
 from envs.generalpoints import SEEDS, EnvOptions
+
+GroupSize = Annotated[int, Field(ge=2)]  # TRL's GRPO needs two completions of a prompt to compare
 
 
 class GRPOSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     env: EnvOptions = EnvOptions(max_attempts=1)
-    hands: int = 256
-    steps: int = 20
-    hands_per_step: int = 8
-    group_size: int = 4
-    lr: float = 1e-5
-    clip: float = 0.2
-    epochs: int = 1  # GRPOConfig.num_iterations
-    kl_coef: float = 0.0  # GRPOConfig.beta
-    temperature: float = 1.0
-    max_new_tokens: int = 96
-    save_steps: int | None = None
-    compute_lambda: float = 6.0
+    hands: Count = 256
+    steps: Count = 20
+    hands_per_step: Count = 8
+    group_size: GroupSize = 4
+    lr: LearningRate = 1e-5
+    clip: Positive = 0.2
+    epochs: Count = 1  # GRPOConfig.num_iterations
+    kl_coef: NonNegative = 0.0  # GRPOConfig.beta
+    temperature: Positive = 1.0  # TRL divides the logits by it: sampling only, no greedy
+    max_new_tokens: Count = 96
+    save_steps: Count | None = None
+    compute_lambda: NonNegative = 6.0
 
 
 def prompt_dataset(env: EnvOptions, hands: int, seed: int):

@@ -24,6 +24,7 @@ import torch
 from pydantic import BaseModel, ConfigDict
 
 from agent_rl.backends.tokens import open_images
+from agent_rl.core.bounds import Count, LearningRate, NonNegative, Positive, Probability, Seed, Temperature
 from agent_rl.core.policy_gradient import clipped_pg_loss, clipped_value_loss, kl_to_reference, masked_mean
 from agent_rl.core.returns import discounted_returns, gae, group_normalized_advantages
 from agent_rl.core.types import Episode
@@ -38,30 +39,30 @@ class RLConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     env: EnvOptions = EnvOptions()
-    iterations: int = 20
-    hands_per_iter: int = 8
-    group_size: int = 4
+    iterations: Count = 20
+    hands_per_iter: Count = 8
+    group_size: Count = 4
     advantage: Literal["group", "gae"] = "group"
-    gamma: float = 0.9
-    lam: float = 0.95
-    clip: float = 0.1
-    epochs: int = 2
-    minibatch_size: int = 32  # turns per optimiser step
-    micro_batch_size: int = 8  # turns per forward pass (gradient accumulation inside a minibatch)
-    lr: float = 1e-5
+    gamma: Probability = 0.9
+    lam: Probability = 0.95
+    clip: Positive = 0.1
+    epochs: Count = 2
+    minibatch_size: Count = 32  # turns per optimiser step
+    micro_batch_size: Count = 8  # turns per forward pass (gradient accumulation inside a minibatch)
+    lr: LearningRate = 1e-5
     lr_scheduler: Literal["constant", "cosine"] = "constant"
-    max_grad_norm: float = 1.0
-    value_coef: float = 0.5
-    value_clip: float | None = None  # PPO's clip of the value around its old estimate; None: squared error
-    kl_coef: float = 0.0
-    temperature: float = 1.0
-    max_new_tokens: int = 96
-    save_every: int = 5  # iterations between checkpoints (the last iteration always saves)
-    compute_lambda: float = 6.0  # the spec's λ: RL compute = 6·N·D + 2·N·λ·D
+    max_grad_norm: Positive = 1.0
+    value_coef: NonNegative = 0.5
+    value_clip: Positive | None = None  # PPO's clip of the value around its old estimate; None: squared error
+    kl_coef: NonNegative = 0.0
+    temperature: Temperature = 1.0
+    max_new_tokens: Count = 96
+    save_every: Count = 5  # iterations between checkpoints (the last iteration always saves)
+    compute_lambda: NonNegative = 6.0  # the spec's λ: RL compute = 6·N·D + 2·N·λ·D
     deepspeed: str | dict[str, Any] | None = None
     lora: LoraOptions | None = None  # train LoRA adapters (PEFT) instead of every weight; saved merged
-    hand_seed: int = SEEDS["rl"]  # hands are dealt from seeds hand_seed, hand_seed+1, ...
-    hand_pool: int | None = None  # cycle through this many hands instead of fresh ones every iteration
+    hand_seed: Seed = SEEDS["rl"]  # hands are dealt from seeds hand_seed, hand_seed+1, ...
+    hand_pool: Count | None = None  # cycle through this many hands instead of fresh ones every iteration
 
 
 def turn_advantages(

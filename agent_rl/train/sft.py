@@ -11,15 +11,26 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from agent_rl.core.bounds import Count, LearningRate, NonNegative, Positive
 from agent_rl.models.lora import LoraOptions, lora_config, merged_copy
 from agent_rl.train.gp_data import DataConfig, build_sft_dataset
 from agent_rl.train.learner import CheckpointLog, count_parameters, deepspeed_setting, latest_checkpoint
 
 log = logging.getLogger("agent_rl.train.sft")
+# transformers' schedulers that need no settings beyond the warm-up
+SchedulerName = Literal[
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "polynomial",
+    "constant",
+    "constant_with_warmup",
+    "inverse_sqrt",
+]
 
 
 class TrainerSettings(BaseModel):
@@ -27,19 +38,26 @@ class TrainerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    epochs: float = 1.0
-    max_steps: int = -1  # overrides epochs when > 0
-    lr: float = 2e-5
-    lr_scheduler: str = "cosine"
-    warmup: float = 0.0  # steps, or a fraction of all steps when below 1
-    batch_size: int = 8
-    grad_accum: int = 1
-    max_length: int | None = 1024
-    save_steps: int | None = None  # a checkpoint every N optimiser steps (plus the final one)
-    logging_steps: int = 10
+    epochs: Positive = 1.0
+    max_steps: int = Field(-1, ge=-1)  # overrides epochs when > 0
+    lr: LearningRate = 2e-5
+    lr_scheduler: SchedulerName = "cosine"
+    warmup: NonNegative = 0.0  # steps, or a fraction of all steps when below 1
+    batch_size: Count = 8
+    grad_accum: Count = 1
+    max_length: Count | None = 1024
+    save_steps: Count | None = None  # a checkpoint every N optimiser steps (plus the final one)
+    logging_steps: Count = 10
     lora: LoraOptions | None = None
     deepspeed: str | dict[str, Any] | None = None  # a ZeRO config file or dict; see zero_config()
     gradient_checkpointing: bool = False
+
+    @field_validator("max_steps")
+    @classmethod
+    def _steps_or_epochs(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("0 steps trains nothing: give a positive count, or -1 to train for `epochs`")
+        return value
 
 
 class SFTConfig(TrainerSettings):

@@ -36,3 +36,8 @@ class WebEnvConfig(PromptSettings):
     allowed_origins: list[str] = []
     prewarm: bool = True  # make the next episode's context while this one runs
     auth_dir: str | None = None  # folder of storage-state files; a task's storage_state is looked up by name
+    # "fresh": a task that needs a login signs in through its sites' login forms, as WebArena's harness does
+    # for each task (envs.web.login); "saved": its storage_state file is applied as it is.
+    login: Literal["fresh", "saved"] = "saved"
+    login_flows: Literal["webarena", "bundled"] = "webarena"  # WebArena's containers or the bundled sites
+    record_network: bool = False  # keep the episode's network trace (HAR) for WebArena-Verified's evaluators

@@ -177,6 +177,7 @@ class WebEnv(gym.Env):
         sites = [*self.config.allowed_origins, *options.get("allowed_origins", []), *self.urls.values()]
         # With no site configured, the task's own start URLs name its sites (a page served for a test).
         self.session.allowed = {origin(u) for u in (sites or start_urls)}
+        self.session.site_urls = dict(self.urls)
         for url in start_urls:
             reason = refusal(url, self.session.allowed)
             if reason:

@@ -21,7 +21,7 @@ class Scorer(Protocol):
     """Scores a finished episode from its task config, the agent's final answer and the live page.
 
     `page` is the env's blocking page view (`envs.web.session.SyncPage`): `.url`, `.goto`, `.content`,
-    `.evaluate`.
+    `.evaluate`, and `.network_har()` (the episode's network trace, when the env records one).
     """
 
     def __call__(self, task: dict[str, Any], answer: str, page: Any) -> ScoreResult: ...

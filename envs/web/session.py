@@ -20,6 +20,8 @@ from playwright.async_api import Error as PlaywrightError
 from agent_rl.errors import UserError
 from envs.web.actions import Action
 from envs.web.browser import BrowserHost
+from envs.web.login import LoginFlow, fill_and_submit, login_flows
+from envs.web.network import NetworkLog
 from envs.web.observation import Capture, capture
 from envs.web.security import origin, refusal
 from envs.web.urls import SITE_VARS
@@ -56,6 +58,10 @@ class SyncPage:
     def evaluate(self, expression: str, arg: Any = None) -> Any:
         return self._session.host.run(self._session.page.evaluate(expression, arg))
 
+    def network_har(self) -> dict[str, Any] | None:
+        """The episode's network trace as a HAR document (None unless `record_network` is on)."""
+        return self._session.network_har()
+
 
 class BrowserSession:
     """The browser side of a `WebEnv`: one context per episode, opened by `open` and driven by `execute`."""
@@ -64,6 +70,7 @@ class BrowserSession:
         self.config = config
         self.host = host
         self.task: dict[str, Any] = {}
+        self.site_urls: dict[str, str] = {}  # {"SHOPPING": url, ...}: where fresh logins go
         self.allowed: set[str] = set()  # origins the page may reach
         self.allow_all = False  # while scoring: the scorer may open any page the task config names
         self.blocked: list[str] = []  # URLs refused this episode
@@ -76,6 +83,8 @@ class BrowserSession:
         self._changed: asyncio.Event | None = None
         self._spare: asyncio.Future | None = None
         self._capture: Capture | None = None
+        self._network: NetworkLog | None = None
+        self._logins: dict[str, list[Any]] = {}  # task id -> the cookies of the login made for that task
 
     # ----- blocking entry points -----------------------------------------------------------------------
 
@@ -111,6 +120,11 @@ class BrowserSession:
 
     def sync_page(self) -> SyncPage:
         return SyncPage(self)
+
+    def network_har(self) -> dict[str, Any] | None:
+        if self._network is None:
+            return None
+        return self.host.run(self._network.har(), timeout=self.call_timeout())
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -156,8 +170,9 @@ class BrowserSession:
                 await context.close()
 
     async def _sign_in(self, context: BrowserContext, task: dict[str, Any]) -> None:
-        """Apply the task's storage state (cookies, localStorage) and geolocation to a blank context."""
-        if task.get("storage_state"):
+        """Apply the task's storage state (cookies, localStorage) and geolocation to a blank context; with
+        fresh logins the task's sites are signed in afterwards instead (`_log_in`)."""
+        if task.get("storage_state") and not self._fresh_logins(task):
             state = json.loads(Path(self._storage_state(task)).read_text())
             if state.get("cookies"):
                 await context.add_cookies(state["cookies"])
@@ -180,6 +195,7 @@ class BrowserSession:
         self._context = context
         self._changed = asyncio.Event()
         self._inflight, self.blocked, self.allow_all = set(), [], False
+        self._network = None
         context.set_default_navigation_timeout(self.config.navigation_timeout_s * 1000)
         context.set_default_timeout(self.config.navigation_timeout_s * 1000)
         await self._sign_in(context, task)
@@ -190,6 +206,9 @@ class BrowserSession:
         context.on("requestfailed", self._on_request_done)
         context.on("page", self._on_page)
         self._on_page(first_page)
+        await self._log_in(context, task)
+        if self.config.record_network:  # the agent's own traffic, from its first page on
+            self._network = NetworkLog()
         for index, url in enumerate(start_urls):
             page = first_page if index == 0 else await context.new_page()
             self._page = self._page or page
@@ -201,6 +220,53 @@ class BrowserSession:
         await self._settle(self._page, self._nav_started)
         if self.config.prewarm:
             self._spare = asyncio.ensure_future(self._new_context())
+
+    def _fresh_logins(self, task: dict[str, Any]) -> dict[str, LoginFlow]:
+        """The login flows of the task's sites that have one and a URL, when this session logs in fresh."""
+        if self.config.login != "fresh" or not task.get("require_login"):
+            return {}
+        flows = login_flows(self.config.login_flows)
+        return {
+            site: flows[site]
+            for site in task.get("sites") or []
+            if site in flows and SITE_VARS.get(site) in self.site_urls
+        }
+
+    async def _log_in(self, context: BrowserContext, task: dict[str, Any]) -> None:
+        """Sign in to each of the task's sites through its login form, once per task: a later episode of the
+        same task on this session reuses that login's cookies; no other task or session ever sees them. The
+        forms are filled in a tab of their own, closed after, so the agent's history starts at its start page.
+        """
+        flows = self._fresh_logins(task)
+        if not flows:
+            return
+        key = str(task.get("task_id"))
+        if key in self._logins:
+            await context.add_cookies(self._logins[key])
+            return
+        page = await context.new_page()
+        try:
+            await self._fill_forms(page, flows)
+        finally:
+            with contextlib.suppress(PlaywrightError):
+                await page.close()
+        self._logins[key] = await context.cookies()
+
+    async def _fill_forms(self, page: Page, flows: dict[str, LoginFlow]) -> None:
+        timeout = self.config.navigation_timeout_s * 1000
+        for site, flow in flows.items():
+            url = self.site_urls[SITE_VARS[site]]
+            navigations = self._nav_started
+            try:
+                await fill_and_submit(page, flow, url, timeout)
+            except PlaywrightError as err:
+                reason = str(err).splitlines()[0]
+                message = (
+                    f"cannot log in to {site} at {flow.url(url)} ({reason}); check that {SITE_VARS[site]} "
+                    "points to the site, or use saved storage states (--login saved --auth-dir DIR)"
+                )
+                raise self._crash_or(err, UserError(message)) from err
+            await self._settle(page, navigations)
 
     def _storage_state(self, task: dict[str, Any]) -> str:
         path = Path(task["storage_state"])
@@ -246,12 +312,16 @@ class BrowserSession:
             await ws.close(code=1008, reason="blocked: not one of the task's sites")
 
     def _on_request(self, request: Request) -> None:
+        if self._network is not None:
+            self._network.on_request(request)
         self._inflight.add(request)
         if _is_main_navigation(request):
             self._nav_started += 1
         self._poke()
 
     def _on_request_done(self, request: Request) -> None:
+        if self._network is not None:
+            self._network.on_done(request)
         self._inflight.discard(request)
         if _is_main_navigation(request):
             self._nav_settled += 1

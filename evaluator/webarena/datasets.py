@@ -1,11 +1,10 @@
 """The task sets the `webarena-verified` package ships: WebArena's original `test.raw.json`, the audited
 WebArena-Verified release and its Hard subset.
 
-The files are read from the installed package without importing it: its pinned dependencies (pydantic==2.12.0,
-Python >= 3.11, and more) do not sit with ours, so `pip install --no-deps webarena-verified` is enough here.
-The original tasks are scored by our WebArena evaluators. The Verified tasks score an agent's structured
-response and the run's network trace with the package's own evaluators; we load and count them, and say so
-when asked to score them (see `verified_blocker`).
+The files are read from the installed package without importing it, so listing and counting tasks needs only
+`pip install --no-deps webarena-verified`. The original tasks are scored by our WebArena evaluators; the
+Verified tasks by the package's own evaluators (`evaluator.webarena.verified`, which needs the `verified`
+extra: the package's pure-Python dependencies).
 """
 
 from __future__ import annotations
@@ -53,22 +52,15 @@ def read_verified(name: str) -> list[dict[str, Any]]:
 def verified_counts(tasks: list[dict[str, Any]]) -> dict[str, Any]:
     """Tasks by site and by evaluator, and the expected actions and statuses of the agent responses."""
     response = [
-        e["expected"] for t in tasks for e in t["eval"] if e.get("evaluator") == "AgentResponseEvaluator"
+        e.get("expected") or {}
+        for t in tasks
+        for e in t.get("eval") or []
+        if isinstance(e, dict) and e.get("evaluator") == "AgentResponseEvaluator"
     ]
     return {
         "tasks": len(tasks),
         "by_site": dict(Counter("+".join(sorted(t.get("sites", []))) for t in tasks)),
-        "by_evaluator": dict(Counter(e.get("evaluator") for t in tasks for e in t["eval"])),
+        "by_evaluator": dict(Counter(e.get("evaluator") for t in tasks for e in t.get("eval") or [])),
         "by_action": dict(Counter(r.get("task_type") for r in response)),
         "by_status": dict(Counter(r.get("status") for r in response)),
     }
-
-
-def verified_blocker() -> str:
-    """Why Verified tasks cannot be scored in this environment."""
-    return (
-        "WebArena-Verified tasks are scored by the webarena-verified package's evaluators, from the agent's "
-        "structured response and the run's network trace (HAR); its pinned dependencies (pydantic==2.12.0, "
-        "Python >= 3.11) clash with this project's, and our runs record no HAR yet. Use --dataset original "
-        "here, or score Verified runs with the package in its own environment"
-    )

@@ -181,14 +181,18 @@ def test_resume_after_a_kill_skips_finished_stages(tmp_path):
     assert iterations[-1] == 30 and iterations.count(1) == 1
 
 
-def test_resume_with_other_settings_is_refused_naming_them_and_keeps_the_resolved_config(tmp_path):
+@pytest.mark.parametrize("saved_state", [True, False], ids=["state saved", "killed before any state"])
+def test_resume_with_other_settings_is_refused_naming_them_and_keeps_the_resolved_config(
+    tmp_path, saved_state
+):
     from agent_rl.recipe import run_recipe
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     started = load_recipe(write(tmp_path, base()))
     (run_dir / "config.resolved.yaml").write_text(yaml.safe_dump(started.model_dump(), sort_keys=False))
-    (run_dir / "state.json").write_text('{"finished": {}, "artifacts": {}}')
+    if saved_state:
+        (run_dir / "state.json").write_text('{"finished": {}, "artifacts": {}}')
     before = (run_dir / "config.resolved.yaml").read_text()
     changed = load_recipe(write(tmp_path, base()), ["seed=5", "stages.rl.rl.lr=0.001"])
     with pytest.raises(UserError, match=r"other settings \(seed 1 -> 5, stages\.1\.rl\.lr 1e-05 -> 0\.001\)"):

@@ -19,6 +19,8 @@ def test_bench_control_quick_reports_speed_against_the_sgemm_limit():
         "QRL",
         "CRL",
         "HIQL",
+        "SHARSA",
+        "DoubleSHARSA",
     }
     # FLOPs of one update at the default size: about 12 GFLOP (forward + backward of every MLP it runs)
     assert 8 < result["gflop_per_update"] < 16

@@ -10,8 +10,8 @@ The harness endpoints, `POST /__reset` (copies the pristine database over the li
 other users' data (404, as if they did not exist). The key is random per process unless
 `AGENT_RL_SITES_KEY` is set (`agent-rl sites serve` prints it, for a harness in another process).
 
-Sessions are signed cookies (an HMAC of the user name, one cookie name per site and realm): they need no
-server-side table, so they survive a reset, and a saved storage-state file stays valid while the server
+Sessions are signed cookies (an HMAC of the user name and a random per-login nonce, one cookie name per site
+and realm): each login gets a new session, as on a real site, and they need no server-side table, so they survive a reset, and a saved storage-state file stays valid while the server
 runs. The HMAC key is random per launch, so no cookie can be forged from the source.
 Requests are served one at a time per site under a lock: pages take milliseconds and it keeps SQLite simple.
 Bodies are bounded (`MAX_BODY`), sockets time out, and a missing, bad or huge Content-Length gets 400.
@@ -226,18 +226,20 @@ class SiteApp:
         return cur.lastrowid or 0
 
     # --- sessions -------------------------------------------------------------------------------------------
-    def sign(self, realm: str, username: str) -> str:
-        mac = hmac.new(self.secret, f"{realm}:{username}".encode(), hashlib.sha256).hexdigest()[:32]
-        return f"{url_quote(username)}.{mac}"
+    def sign(self, realm: str, username: str, nonce: str) -> str:
+        mac = hmac.new(self.secret, f"{realm}:{username}:{nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{url_quote(username)}.{nonce}.{mac}"
 
     def _session_user(self, realm: str, value: str) -> str | None:
-        name, _, _mac = value.rpartition(".")
+        name, nonce, _mac = (value.rsplit(".", 2) + ["", ""])[:3]
         username = urllib.parse.unquote(name)
-        return username if username and hmac.compare_digest(self.sign(realm, username), value) else None
+        valid = username and nonce and hmac.compare_digest(self.sign(realm, username, nonce), value)
+        return username if valid else None
 
     def session_cookie(self, realm: str, username: str) -> tuple[str, str]:
-        cookie = f"{self.realms[realm]}={self.sign(realm, username)}; Path=/; HttpOnly; SameSite=Lax"
-        return ("Set-Cookie", cookie)
+        """A new session for each login (a random nonce under the MAC), as real sites issue a new session id."""
+        value = self.sign(realm, username, secrets.token_hex(8))
+        return ("Set-Cookie", f"{self.realms[realm]}={value}; Path=/; HttpOnly; SameSite=Lax")
 
     def check_password(self, realm: str, login: str, password: str) -> str | None:
         """The user name for LOGIN (user name or e-mail) and PASSWORD in REALM, or None."""

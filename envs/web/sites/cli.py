@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from agent_rl.core.bounds import Port, Seed
+from agent_rl.core.cli_args import arg_type
 from envs.web.sites.base import HARNESS_KEY_VAR, harness_key
 from envs.web.sites.launcher import SITE_CLASSES, start_sites
 
@@ -17,7 +19,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     serve.add_argument(
         "--port",
-        type=int,
+        type=arg_type(Port),
         default=0,
         help="first port; the sites take PORT, PORT+1, ... (default: free ports)",
     )
@@ -28,7 +30,7 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     )
     serve.add_argument(
         "--seed",
-        type=int,
+        type=arg_type(Seed),
         default=0,
         help="seed of the generated content (the bundled tasks are written for seed 0)",
     )

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from agent_rl.cli import main
 
 
@@ -228,3 +230,40 @@ def test_task_ids_need_only_the_sites_of_those_tasks(tmp_path, capsys):
     assert "SHOPPING" in err and "unreachable" in err and "REDDIT" not in err  # got past loading task 1
     assert main([*argv, "--out", str(tmp_path / "run")]) == 2
     assert "REDDIT" in capsys.readouterr().err  # all tasks: task 2 needs its site
+
+
+def test_eval_into_a_folder_of_other_settings_is_refused_before_any_site(tmp_path, capsys):
+    """`--model wrong` into the folder of an oracle run that stored an episode: refused, naming the field."""
+    from agent_rl.commands.webarena import WebArenaEval, claim_folder
+    from agent_rl.core.types import Episode
+    from agent_rl.rollout.store import EpisodeStore
+
+    tasks, out = tmp_path / "tasks.json", tmp_path / "out"
+    tasks.write_text(json.dumps([_task(1)]))
+    argv = ["eval", "webarena", "--tasks", str(tasks), "--shopping", "http://127.0.0.1:9", "--out", str(out)]
+    claim_folder(WebArenaEval(model="oracle", out=out, tasks=tasks, shopping="http://127.0.0.1:9"))
+    EpisodeStore(out).append(Episode(episode_id="1", task={"task_id": 1}, success=True))
+    settings = (out / "settings.json").read_text()
+
+    assert main([*argv, "--model", "wrong"]) == 2
+    err = capsys.readouterr().err
+    assert "started with other settings (model 'oracle' -> 'wrong')" in err and len(err.splitlines()) == 1
+    assert main([*argv, "--model", "oracle", "--max-steps", "5"]) == 2
+    assert "(max_steps 30 -> 5)" in capsys.readouterr().err
+    assert (out / "settings.json").read_text() == settings
+
+    assert main([*argv, "--model", "oracle", "--parallel", "2"]) == 2  # same settings: on to the sites
+    assert "SHOPPING" in capsys.readouterr().err  # ... which are down in this test
+
+
+@pytest.mark.e2e
+def test_a_wrong_agent_into_a_real_oracle_run_is_refused_and_the_oracle_run_resumes(tmp_path, capsys):
+    out = tmp_path / "oracle"
+    argv = ["eval", "webarena", "--bundled", "--task-ids", "1", "--out", str(out)]
+    assert main([*argv, "--model", "oracle"]) == 0
+    results = (out / "results.jsonl").read_text()
+    capsys.readouterr()
+    assert main([*argv, "--model", "wrong"]) == 2
+    assert "started with other settings (model 'oracle' -> 'wrong')" in capsys.readouterr().err
+    assert main([*argv, "--model", "oracle"]) == 0  # the same settings resume: nothing is redone
+    assert (out / "results.jsonl").read_text() == results

@@ -6,12 +6,14 @@ import pytest
 import torch
 
 from agent_rl.control.crl import CRL, CRLConfig
+from agent_rl.control.double_sharsa import DoubleSHARSA, DoubleSHARSAConfig
 from agent_rl.control.evaluate import evaluate_goals
 from agent_rl.control.gcbc import GCBC, GCBCConfig
 from agent_rl.control.gciql import GCIQL, GCIQLConfig
 from agent_rl.control.gcivl import GCIVL, GCIVLConfig
 from agent_rl.control.hiql import HIQL, HIQLConfig
 from agent_rl.control.qrl import QRL, QRLConfig
+from agent_rl.control.sharsa import SHARSA, SHARSAConfig
 from agent_rl.core.gc_buffer import GoalBuffer
 
 DATASET = "cube-single-play-v0"
@@ -22,6 +24,8 @@ TINY = {
     QRL: QRLConfig(actor_hidden=(16,), value_hidden=(16,), latent_dim=16, batch_size=32),
     CRL: CRLConfig(actor_hidden=(16,), value_hidden=(16,), latent_dim=16, batch_size=32),
     HIQL: HIQLConfig(actor_hidden=(16,), value_hidden=(16,), batch_size=32),
+    SHARSA: SHARSAConfig(actor_hidden=(16,), value_hidden=(16,), batch_size=32),
+    DoubleSHARSA: DoubleSHARSAConfig(actor_hidden=(16,), value_hidden=(16,), batch_size=32),
 }
 
 

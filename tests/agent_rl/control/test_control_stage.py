@@ -9,6 +9,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from agent_rl.control.presets import AGENTS
 from agent_rl.runlog import MetricsLogger
 from agent_rl.stages.control_train import Config, run
 
@@ -169,7 +170,7 @@ RECIPES = Path(__file__).parents[3] / "recipes"
 
 
 @pytest.mark.parametrize(
-    "recipe", sorted(p for a in ("fql", "iql", "rebrac", "control") for p in RECIPES.glob(f"{a}_*.yaml"))
+    "recipe", sorted(p for a in (*AGENTS, "control", "gc") for p in RECIPES.glob(f"{a}_*.yaml"))
 )
 def test_shipped_control_recipes_validate(recipe):
     from agent_rl.recipe import load_recipe
@@ -178,11 +179,12 @@ def test_shipped_control_recipes_validate(recipe):
 
 
 @pytest.mark.e2e
-def test_a_goal_conditioned_agent_trains_once_for_all_tasks_and_resumes(tmp_path):
+@pytest.mark.parametrize("agent", ["hiql", "double_sharsa"])
+def test_a_goal_conditioned_agent_trains_once_for_all_tasks_and_resumes(tmp_path, agent):
     from agent_rl.stages.control_compare import summarise
 
     cfg = _config(
-        agent="hiql",
+        agent=agent,
         agent_config={"actor_hidden": [16], "value_hidden": [16], "batch_size": 16},
         tasks=[1, 3],
         offline_steps=8,

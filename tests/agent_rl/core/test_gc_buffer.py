@@ -105,3 +105,91 @@ def test_subgoals_are_k_steps_ahead_capped_at_the_goal_or_the_trajectory_end():
     ahead = batch["low_actor_goals"][:, 0] - batch["observations"][:, 0]
     assert ((ahead >= 0) & (ahead <= k)).all() and (ahead == k).float().mean() > 0.8
     assert "low_actor_goals" not in GoalBuffer(_dataset()).sample(8, np.random.default_rng(6))
+
+
+SHARSA_N = 25
+
+
+def _walk(idx: int, goal: int, final: int, n: int) -> int:
+    """SHARSA's chunk by its definition: step ahead until at the goal, at the trajectory's end, or n steps."""
+    state = idx
+    while state != goal and state != final and state - idx < n:
+        state += 1
+    return state
+
+
+def _sharsa_buffer(**overrides) -> GoalBuffer:
+    cfg = dict(discount=0.999, subgoal_steps=SHARSA_N, subgoal_style="sharsa", gc_negative=False)
+    return GoalBuffer(_dataset(), GoalConfig(**(cfg | overrides)))
+
+
+def test_sharsa_chunks_walk_n_steps_stopping_at_the_goal_or_the_trajectory_end():
+    buffer = _sharsa_buffer()
+    batch = buffer.sample(4096, np.random.default_rng(7))
+    idx = batch["observations"][:, 0].long().numpy()
+    final = buffer.final_state(idx)
+    for goal_key, chunk_key in (
+        ("value_goals", "high_value_subgoals"),
+        ("actor_goals", "high_actor_targets"),
+    ):
+        goals, chunks = batch[goal_key][:, 0].long().numpy(), batch[chunk_key][:, 0].long().numpy()
+        expected = [_walk(i, g, f, SHARSA_N) for i, g, f in zip(idx, goals, final, strict=True)]
+        assert (chunks == np.array(expected)).all(), goal_key
+    goals, chunks = (
+        batch["value_goals"][:, 0].long().numpy(),
+        batch["high_value_subgoals"][:, 0].long().numpy(),
+    )
+    steps = chunks - idx
+    # all three endings occur: at the goal early, at the trajectory's end, after the full n steps
+    assert ((chunks == goals) & (steps < SHARSA_N)).any() and ((chunks == final) & (goals != final)).any()
+    assert (steps == SHARSA_N).mean() > 0.5
+    assert (batch["high_value_steps"].numpy() == steps).all()
+    success = steps < SHARSA_N
+    assert (batch["high_value_masks"].numpy() == 1 - success).all()
+    assert np.allclose(batch["high_value_rewards"].numpy(), np.where(success, 0.999**steps, 0.0))
+    assert (batch["low_actor_goals"][:, 0].long().numpy() == np.minimum(idx + SHARSA_N, final)).all()
+    assert "high_actor_goals" not in batch and "low_value_goals" not in batch
+
+
+def test_sharsa_chunk_rewards_on_a_hand_built_trajectory():
+    data = {  # one trajectory of 10 states, each observation its index
+        "observations": np.arange(10, dtype=np.float32)[:, None],
+        "next_observations": np.arange(1, 11, dtype=np.float32)[:, None],
+        "actions": np.zeros((10, 1)),
+        "terminals": np.eye(10)[9],
+    }
+    buffer = GoalBuffer(data, GoalConfig(discount=0.9, subgoal_steps=3, subgoal_style="sharsa"))
+    idx, goals = np.array([2, 2, 8, 5, 4]), np.array([4, 9, 0, 1, 4])
+    chunks = buffer.steps_towards(idx, goals)
+    # goal 2 ahead: stop there; far: 3 steps; end 1 ahead: stop at the end; behind: 3 steps; at the goal: stay
+    assert chunks.tolist() == [4, 5, 9, 8, 4]
+    positive = GoalBuffer(data, buffer.config.model_copy(update={"gc_negative": False})).n_step_chunk(
+        chunks - idx
+    )
+    assert positive["high_value_rewards"] == pytest.approx([0.81, 0.0, 0.9, 0.0, 1.0])
+    assert positive["high_value_masks"].tolist() == [0.0, 1.0, 0.0, 1.0, 0.0]
+    negative = buffer.n_step_chunk(chunks - idx)  # gc_negative: −1 per step taken, −(1 − γ^k)/(1 − γ)
+    assert negative["high_value_rewards"] == pytest.approx([-1.9, -2.71, -1.0, -2.71, 0.0])
+
+
+def test_double_sharsa_low_value_goals_are_geometric_over_one_minus_one_over_n():
+    buffer = _sharsa_buffer(low_value_goals=True)
+    assert buffer.config.low_discount == pytest.approx(1 - 1 / SHARSA_N)
+    ids = buffer.sample_indices(N, np.random.default_rng(8))
+    idx, goals = ids["idx"], ids["low_value_goals"]
+    kinds = _kinds(buffer, idx, goals)
+    assert kinds["cur"].mean() == pytest.approx(0.2, abs=0.01)
+    assert kinds["future"].mean() == pytest.approx(0.5 + 0.3 / EPISODES / 2, abs=0.015)
+    future_only = _sharsa_buffer(
+        low_value_goals=True, value_p_curgoal=0.0, value_p_trajgoal=1.0, value_p_randomgoal=0.0
+    )
+    ids = future_only.sample_indices(N, np.random.default_rng(10))
+    idx, goals = ids["idx"], ids["low_value_goals"]
+    offsets = (goals - idx)[future_only.final_state(idx) - idx >= 400]  # practically never capped there
+    assert offsets.mean() == pytest.approx(SHARSA_N, rel=0.05)  # Geometric(1/n) has mean n
+    assert (offsets == 1).mean() == pytest.approx(1 / SHARSA_N, abs=0.008)
+    batch = buffer.sample(2048, np.random.default_rng(9))
+    reached = (batch["low_value_goals"] == batch["observations"]).squeeze(-1).float()
+    assert (batch["low_value_rewards"] == reached).all() and (batch["low_value_masks"] == 1 - reached).all()
+    with pytest.raises(ValidationError, match="low_value_goals needs subgoal_steps"):
+        GoalConfig(low_value_goals=True)

@@ -6,6 +6,7 @@ from torch import nn
 
 from agent_rl.core.losses import (
     awr_weights,
+    euler_flow,
     expectile_loss,
     flow_matching_loss,
     polyak_update,
@@ -47,6 +48,21 @@ def test_flow_matching_loss_on_a_known_velocity_field():
     seen = []
     flow_matching_loss(lambda c, x, t: seen.append(x) or x, None, x0, x1, t)
     assert torch.allclose(seen[0], torch.tensor([[1.0, 1.0]]))
+
+
+def test_euler_flow_integrates_the_velocity_field_from_t0_to_t1():
+    x0 = torch.tensor([[1.0, -1.0]], requires_grad=True)
+    # a constant field moves x0 by exactly the field; dx/dt = t gives the left Riemann sum Σ i/n² = (n−1)/2n
+    assert torch.allclose(
+        euler_flow(lambda c, x, t: torch.full_like(x, 2.0), None, x0, 4), torch.tensor([[3.0, 1.0]])
+    )
+    out = euler_flow(lambda c, x, t: t.expand_as(x), None, x0, 4)
+    assert torch.allclose(out, x0 + 3 / 8) and not out.requires_grad
+    # extra leading axes (several samples per state) are carried through, with times shaped (..., 1)
+    times = []
+    samples = euler_flow(lambda c, x, t: times.append(t) or c, torch.ones(3, 2, 2), torch.zeros(3, 2, 2), 2)
+    assert torch.allclose(samples, torch.ones(3, 2, 2)) and times[1].shape == (3, 2, 1)
+    assert times[1].unique().tolist() == [0.5]
 
 
 def test_weighted_bc_and_awr_weights():

@@ -67,7 +67,7 @@ def test_harness_endpoints_answer_only_the_harness_key(bundled_sites):
 
 def test_session_secret_is_random_per_launch_so_the_old_source_key_forges_nothing(bundled_sites):
     one, two = ShopApp(), ShopApp()
-    assert one.sign("admin", "admin") != two.sign("admin", "admin")
+    assert one.sign("admin", "admin", "n") != two.sign("admin", "admin", "n")
     # The key the source used to hold: signing admin:admin with it gave full admin access.
     mac = hmac.new(b"agent-rl-bundled-sites:shop", b"admin:admin", hashlib.sha256).hexdigest()[:32]
     parts = urllib.parse.urlsplit(bundled_sites.urls["shopping"])

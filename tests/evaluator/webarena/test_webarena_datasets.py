@@ -47,3 +47,35 @@ def test_verified_tasks_are_counted_as_published():
     assert counts["by_evaluator"]["NetworkEventEvaluator"] == 663
     assert counts["by_status"]["SUCCESS"] == 772
     assert verified_counts(read_verified("verified-hard"))["tasks"] == 258
+
+
+def test_every_verified_task_is_scoreable_by_the_packages_evaluators_with_site_urls(tmp_path):
+    pytest.importorskip(
+        "webarena_verified.core.evaluation.evaluators", reason="the verified extra is not installed"
+    )
+    flags = [arg for name, url in SITES.items() for arg in (f"--{name}", url)]
+    assert main(["validate", "webarena", "--dataset", "verified", *flags, "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "validate.json").read_text())
+    assert report["tasks"] == 812 and report["scoreable"] == 812
+    assert main(["validate", "webarena", "--dataset", "verified-hard", "--json"]) == 0
+
+
+def test_eval_on_verified_tasks_needs_only_the_sites_of_the_chosen_ids(tmp_path, capsys):
+    pytest.importorskip(
+        "webarena_verified.core.evaluation.evaluators", reason="the verified extra is not installed"
+    )
+    out = str(tmp_path / "out")
+    args = [
+        "eval",
+        "webarena",
+        "--dataset",
+        "verified",
+        "--task-ids",
+        "44",
+        "--model",
+        "oracle",
+        "--out",
+        out,
+    ]
+    assert main([*args, "--gitlab", "http://127.0.0.1:9"]) == 2  # task 44 is GitLab's: its site is checked
+    assert "site GITLAB at http://127.0.0.1:9 is unreachable" in capsys.readouterr().err
