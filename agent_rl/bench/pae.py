@@ -83,5 +83,6 @@ def run(args: argparse.Namespace) -> dict:
         "max_steps": steps,
         "stage_seconds": seconds,
         "stage_share": {name: round(s / total, 3) for name, s in seconds.items()},
+        "rollout_episodes_per_minute": round(60 * episodes / seconds["rollout"], 2),
         "iteration_seconds": round(total, 1),
     }

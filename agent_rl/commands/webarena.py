@@ -98,6 +98,13 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         default=None,
         help="model for fuzzy_match / N/A judgements (same backend)",
     )
+    ev.add_argument(
+        "--site-seed",
+        type=int,
+        default=0,
+        help="with --bundled: build the sites and their tasks from this seed (0: the published tasks; "
+        "another seed gives held-out sites with other data)",
+    )
     ev.add_argument("--out", type=out_folder, required=True, help="output folder (a rerun resumes it)")
     ev.add_argument("--parallel", type=int, default=4, help="browser contexts running at once")
     ev.add_argument("--max-steps", type=int, default=30)
@@ -128,6 +135,21 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     ev.add_argument("--max-new-tokens", type=int, default=256)
     ev.add_argument(
         "--max-tree-chars", type=int, default=16000, help="cut the tree in the prompt to this length"
+    )
+    ev.add_argument(
+        "--prompt-view",
+        choices=("tree", "elements", "compact"),
+        default="tree",
+        help="the page in the prompt: the tree, PAE's element list, or the compact view for small models",
+    )
+    ev.add_argument(
+        "--max-obs-tokens", type=int, default=600, help="the compact view's budget in (approximate) tokens"
+    )
+    ev.add_argument(
+        "--grammar",
+        choices=("webarena", "pae"),
+        default="webarena",
+        help="the action grammar the prompt teaches",
     )
 
 
@@ -293,6 +315,7 @@ class WebArenaEval(BaseModel):
     out: Path
     tasks: Path | None = None  # a task config file ...
     bundled: bool = False  # ... or the bundled tasks on bundled sites started for the run ...
+    site_seed: int = Field(0, ge=0)  # with bundled: the seed the sites and their tasks are built from
     dataset: str | None = None  # ... or a task set that webarena-verified ships
     sites_from_env: bool = False
     shopping: str | None = None
@@ -315,6 +338,9 @@ class WebArenaEval(BaseModel):
     no_screenshots: bool = False
     max_new_tokens: int = Field(256, ge=1)
     max_tree_chars: int = Field(16000, ge=1)
+    prompt_view: Literal["tree", "elements", "compact"] = "tree"
+    max_obs_tokens: int = Field(600, ge=16)
+    grammar: Literal["webarena", "pae"] = "webarena"
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -350,12 +376,12 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
         if args.bundled:
             from envs.web.sites.launcher import start_sites
 
-            sites = stack.enter_context(start_sites())
+            sites = stack.enter_context(start_sites(seed=args.site_seed))
             urls = {k.upper(): v for k, v in sites.urls.items()}
             if args.login == "saved":  # signed in once, before the run
                 auth_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="agent-rl-auth-")))
                 sites.write_storage_states(auth_dir)
-            tasks: list[Any] = load_bundled_tasks(urls)
+            tasks: list[Any] = load_bundled_tasks(urls, seed=args.site_seed)
             helpers = _helper_table(args, bundled=True)
 
             def reset_site(site: str) -> None:
@@ -392,7 +418,7 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
             scripted_agent = scripted.oracle_agent if args.model == "oracle" else scripted.wrong_agent
 
             def make_agent(task: Any) -> Any:
-                return scripted_agent(task, urls)
+                return scripted_agent(task, urls, args.site_seed)
         else:
             from agent_rl.backends import SamplingParams
 
@@ -408,6 +434,9 @@ def evaluate_webarena(args: WebArenaEval) -> dict[str, Any]:
             vision=args.vision,
             screenshots=not args.no_screenshots,
             max_tree_chars=args.max_tree_chars,
+            prompt_view=args.prompt_view,
+            max_obs_tokens=args.max_obs_tokens,
+            grammar=args.grammar,
             auth_dir=str(auth_dir) if auth_dir else None,
             allowed_origins=list(args.allowed_origins or []),
         )

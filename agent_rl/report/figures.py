@@ -19,6 +19,25 @@ SETTING_TITLES = {
 }
 
 
+def pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, out: Path) -> Path:
+    """Lay out, write (PNG at 120 dpi) and close FIG."""
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    pyplot().close(fig)
+    return out
+
+
 def plot_success_vs_compute(
     curves: dict[str, list[dict[str, Any]]],
     settings: list[str],
@@ -29,16 +48,11 @@ def plot_success_vs_compute(
     95% interval as an error bar. `training` (default: the evaluated points that carry it) maps a branch to
     checkpoints with its success on its own training hands (RL): a last panel shows that curve, where learning
     that does not carry to held-out hands shows first."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     if training is None:
         training = {label: [p for p in points if "train_success" in p] for label, points in curves.items()}
     trained = {label: points for label, points in training.items() if points}
     panels = len(settings) + bool(trained)
-    fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels, 3.6), squeeze=False)
+    fig, axes = pyplot().subplots(1, panels, figsize=(4.5 * panels, 3.6), squeeze=False)
     for ax, setting in zip(axes[0], settings, strict=False):
         for label, points in curves.items():
             xs = [p["flops"] for p in points]
@@ -59,11 +73,7 @@ def plot_success_vs_compute(
             )
         temperature = next(iter(trained.values()))[0].get("train_temperature")
         _decorate(ax, f"{' and '.join(trained)} training hands (sampled, T={temperature})")
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def _decorate(ax: Any, title: str) -> None:

@@ -152,7 +152,9 @@ def task_specs(
         folder = _safe(task_id)
         recorded = StepRecord(env, settings.out_dir, folder, settings.save_screenshots)
         evidence = str(settings.out_dir / "evidence" / folder)
-        return JudgeEvidence(recorded, evidence, str(settings.out_dir), LAST_SCREENSHOTS)
+        return JudgeEvidence(
+            recorded, evidence, str(settings.out_dir), LAST_SCREENSHOTS, settings.env.max_obs_tokens
+        )
 
     def prepare(task: Any) -> None:
         for site in task.sites if reset_site is not None else []:

@@ -11,7 +11,6 @@ judge-scored like proposed ones), and the report says how many came from where.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -54,9 +53,10 @@ def to_placeholders(text: str, urls: dict[str, str]) -> str:
 
 
 def bundled_tasks() -> list[dict]:
-    from envs.web.tasks import BUNDLED_TASKS
+    """The bundled tasks of the training sites (site seed 0); held-out seeds are for evaluation only."""
+    from envs.web.tasks import bundled_raw
 
-    return json.loads(BUNDLED_TASKS.read_text())
+    return bundled_raw(0)
 
 
 def bundled_intents(site: str) -> list[str]:

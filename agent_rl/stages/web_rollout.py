@@ -1,6 +1,7 @@
 """`web_rollout` stage: the agent attempts web tasks in real browsers against the bundled sites.
 
-Input `tasks` (a WebArena-format JSON list, placeholders unfilled) and `model` (the agent). The bundled
+Input `tasks` (a WebArena-format JSON list, placeholders unfilled; or `bundled_task_ids`, rule-scored
+bundled tasks, for web RL with the `rl` stage) and `model` (the agent). The bundled
 sites are started on free ports for the stage, or `sites_from_env` uses the sites named by SHOPPING, .... Each finished episode goes to the stage's episode store; the
 judge's evidence (final answer, last screenshots, final accessibility tree and URL) goes into the last
 turn's info, with the screenshots saved as PNG files, so a `judge` stage can score the episode later.
@@ -20,10 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.backends.base import SamplingParams
 from agent_rl.core.bounds import Temperature
+from agent_rl.errors import UserError
 from agent_rl.rollout.evidence import JudgeEvidence
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.stages import StageContext
+from envs.web.config import PromptSettings
 
 log = logging.getLogger("agent_rl.stages.web_rollout")
 
@@ -44,15 +47,16 @@ class Config(BaseModel):
     max_tasks: int | None = Field(None, ge=1)
     max_steps: int = Field(10, ge=1)  # PAE's limit
     vision: bool = False  # show the set-of-marks screenshot to the agent (VLM agents)
-    prompt_view: Literal["tree", "elements"] | None = (
-        None  # default: PAE's element list with vision, else tree
-    )
+    prompt: PromptSettings | None = None  # default: PAE's element list with vision, else the tree
     backend: dict[str, Any] = {"type": "transformers"}
     temperature: Temperature = 1.0
     max_new_tokens: int = Field(128, ge=1)
     last_k_screenshots: int = Field(3, ge=1)
     rollout: RolloutSettings = RolloutSettings()
     sites_from_env: bool = False  # use the sites named by SHOPPING, REDDIT, ... instead of the bundled ones
+    # Roll out these bundled tasks (training sites, seed 0) instead of the `tasks` input: their rule evaluators
+    # score every episode (reward on the last turn), which the `rl` stage learns from (web RL on rule rewards).
+    bundled_task_ids: list[int] | None = None
 
 
 def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, folder: str, run_dir: str):
@@ -60,12 +64,12 @@ def make_web_env(task: dict[str, Any], urls: dict[str, str], config: Config, fol
     from evaluator.webarena import WebArenaScorer
 
     evaluate = bool((task.get("eval") or {}).get("eval_types"))  # proposed tasks are left to the judge
-    view = config.prompt_view or ("elements" if config.vision else "tree")
+    prompt = config.prompt or PromptSettings(prompt_view="elements" if config.vision else "tree")
     env_config = WebEnvConfig(
-        max_steps=config.max_steps, vision=config.vision, evaluate=evaluate, prompt_view=view
+        max_steps=config.max_steps, vision=config.vision, evaluate=evaluate, **prompt.model_dump()
     )
     env = WebEnv(env_config, urls=urls, scorer=WebArenaScorer(urls=urls))
-    return JudgeEvidence(env, folder, run_dir, config.last_k_screenshots)
+    return JudgeEvidence(env, folder, run_dir, config.last_k_screenshots, prompt.max_obs_tokens)
 
 
 def episode_specs(
@@ -88,7 +92,7 @@ def episode_specs(
 def run(config: Config, ctx: StageContext) -> dict[str, str]:
     from envs.web.sites.launcher import live_sites
 
-    tasks = json.loads(ctx.path("tasks").read_text())
+    tasks = _tasks(config, ctx)
     store = EpisodeStore(ctx.stage_dir / "episodes")
     params = SamplingParams(
         max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=ctx.seed
@@ -120,6 +124,26 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
     ctx.logger.log(record)
     log.info("web_rollout: %s", record)
     return {"episodes": ctx.rel(store.folder)}
+
+
+def _tasks(config: Config, ctx: StageContext) -> list[dict[str, Any]]:
+    if config.bundled_task_ids is None:
+        return json.loads(ctx.path("tasks").read_text())
+    from envs.web.tasks import bundled_raw
+
+    wanted = {str(t) for t in config.bundled_task_ids}
+    read_only = [
+        t
+        for t in bundled_raw(0)
+        if not (t["require_login"] or t["require_reset"] or "program_html" in t["eval"]["eval_types"])
+    ]  # episodes run side by side, with no site reset between them
+    tasks = [t for t in read_only if str(t["task_id"]) in wanted]
+    if len(tasks) != len(wanted):
+        raise UserError(
+            f"web_rollout.bundled_task_ids: {sorted(wanted - {str(t['task_id']) for t in tasks})} are not "
+            "read-only bundled tasks that run without a login"
+        )
+    return tasks
 
 
 def _run_on_ray(config: Config, ctx: StageContext, specs, params, store):

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent_rl.core.bounds import LearningRate, Positive
 from agent_rl.core.losses import weighted_bc_loss
 from agent_rl.core.types import Episode
+from agent_rl.models.lora import LoraOptions
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.train.learner import Learner
 from agent_rl.train.policy import TurnSample, fill_token_ids, forward_logprobs
@@ -38,6 +39,7 @@ class FilteredBCConfig(BaseModel):
     batch_size: int = Field(8, ge=1)
     lr: LearningRate = 1e-5
     max_grad_norm: Positive = 1.0
+    lora: LoraOptions | None = None  # train LoRA adapters instead of every weight (saved merged)
 
 
 def select_shortest_successes(episodes: list[Episode], keep_percentile: float) -> list[Episode]:
@@ -80,6 +82,7 @@ def train_turns(
         micro_batch_size=config.batch_size,
         max_grad_norm=config.max_grad_norm,
         seed=seed,
+        lora=config.lora,
     )
     fill_token_ids(episodes, learner.tokenizer, learner.processor)
     samples, _ = encode_turns(episodes, learner.processor)

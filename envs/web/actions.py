@@ -26,11 +26,12 @@ KINDS = (
     "stop",
 )
 
-GRAMMAR_HELP = (
-    "WebArena: click [id], hover [id], type [id] [text] [0|1], press [key+comb], scroll [up|down], new_tab, "
-    "tab_focus [i], close_tab, goto [url], go_back, go_forward, stop [answer]. "
-    "PAE: Click [N], Type [N]; text, Scroll [N|WINDOW]; up|down, Wait, GoBack, ANSWER; text."
-)
+GRAMMARS = {
+    "webarena": "click [id], hover [id], type [id] [text] [0|1] (1 presses Enter after), press [key+comb], "
+    "scroll [up|down], new_tab, tab_focus [i], close_tab, goto [url], go_back, go_forward, stop [answer]",
+    "pae": "Click [N], Type [N]; text (presses Enter), Scroll [N|WINDOW]; up|down, Wait, GoBack, ANSWER; text",
+}
+GRAMMAR_HELP = f"WebArena: {GRAMMARS['webarena']}. PAE: {GRAMMARS['pae']}."
 
 
 class ActionParseError(ValueError):

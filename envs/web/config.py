@@ -1,15 +1,26 @@
-"""The web env's settings (`WebEnvConfig`), shared by the env and its browser session."""
+"""The web env's settings (`WebEnvConfig`), shared by the env and its browser session; `PromptSettings`, the
+part that shapes the model's prompt, is also what the rollout and evaluation stages take."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class WebEnvConfig(BaseModel):
+class PromptSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # The page as the tree; as PAE's element list; or compact: one `[id] role 'name'` line per named node (no
+    # indentation, no decoration, no cell that only repeats the link inside it), cut to `max_obs_tokens`.
+    prompt_view: Literal["tree", "elements", "compact"] = "tree"
+    max_tree_chars: int = Field(16000, ge=1)  # the tree is cut to this length in the chat prompt
+    # The compact view's budget, in approximate tokens (`envs.web.prompt.approx_tokens`: words and marks).
+    max_obs_tokens: int = Field(600, ge=16)
+    grammar: Literal["webarena", "pae"] = "webarena"  # the one action grammar the prompt teaches
+
+
+class WebEnvConfig(PromptSettings):
     max_steps: int = 30
     viewport: tuple[int, int] = (1280, 720)
     screenshots: bool = True  # capture screenshot + set-of-marks image each step
@@ -20,9 +31,7 @@ class WebEnvConfig(BaseModel):
     # a missing element or a blocked request, is reported to the agent and does not count).
     max_invalid: int = 3
     max_repeats: int = 3  # early stop after the same action this many times in a row
-    max_tree_chars: int = 16000  # the tree is cut to this length in the chat prompt
     history: int = 3  # past actions shown in the prompt (PAE shows 3)
-    prompt_view: Literal["tree", "elements"] = "tree"  # the page as the tree, or as PAE's element list
     evaluate: bool = True  # score the episode with the env's scorer when it ends
     allowed_origins: list[str] = []
     prewarm: bool = True  # make the next episode's context while this one runs

@@ -145,7 +145,8 @@ class WebEnv(gym.Env):
         if terminated or truncated:
             self._done = True
             reward = self._score(info)
-        return obs, reward, terminated, truncated, info
+        # The prompt is built again now that the history holds this step: the model sees what it just did.
+        return self._with_prompt(obs, obs["error"]), reward, terminated, truncated, info
 
     def render(self):
         shot = self._obs.get("screenshot")
@@ -209,14 +210,8 @@ class WebEnv(gym.Env):
 
     def _with_prompt(self, obs: dict[str, Any], error: str) -> dict[str, Any]:
         obs = dict(obs, error=error, step=self._steps)
-        obs["messages"], obs["images"] = chat_prompt(
-            obs,
-            self.history,
-            max_tree_chars=self.config.max_tree_chars,
-            history_len=self.config.history,
-            view=self.config.prompt_view,
-            vision=self.config.vision,
-        )
+        recent = self.history[-self.config.history :] if self.config.history else []
+        obs["messages"], obs["images"] = chat_prompt(obs, recent, self.config, self.config.vision)
         return obs
 
     def _repeated(self) -> int:

@@ -1,7 +1,7 @@
 """Scripted oracle solutions of the bundled tasks, as WebArena actions on element descriptions.
 
-An oracle is a list of action dicts (stored in `bundled_tasks/oracles.json`, authored with the tasks in
-`bundled_tasks/build.py`). Elements are named by ARIA role and accessible name, exactly as Playwright's
+An oracle is a list of action dicts (for site seed 0 stored in `bundled_tasks/oracles.json`, for other seeds
+built in memory; authored with the tasks in `bundled_tasks/build.py`). Elements are named by ARIA role and accessible name, exactly as Playwright's
 `page.get_by_role(role, name=name, exact=True)` finds them; when several match, the first in document order is
 meant (the one with the lowest id in a WebArena accessibility tree). Actions:
 
@@ -12,43 +12,45 @@ meant (the one with the lowest id in a WebArena accessibility tree). Actions:
     {"action": "tab_focus", "index": 1}                           # 0-based, tabs in start_url order
     {"action": "stop", "answer": "..."}                           # always last; "" for tasks without an answer
 
-`oracle_actions(task_id, urls)` returns the filled list, `wrong_actions(task, urls)` a variant that must score 0
+`oracle_actions(task_id, urls, seed)` returns the filled list, `wrong_actions(task, urls, seed)` a variant that must score 0
 (a wrong answer, or stopping at once without changing anything), and `run_actions(page, actions)` executes them
 with sync Playwright and returns the final answer. Tasks with `require_reset` must start on freshly reset sites.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from agent_rl.errors import UserError
-from envs.web.tasks import BUNDLED_DIR, Task, fill_placeholders
+from envs.web.tasks import Task, bundled_oracles, fill_placeholders
 from envs.web.urls import site_urls
 
-ORACLES_FILE = BUNDLED_DIR / "oracles.json"
 WRONG_ANSWER = "I could not find this"
 
 
 @cache
-def _raw_oracles() -> dict[str, list[dict[str, Any]]]:
-    return json.loads(ORACLES_FILE.read_text())
+def _raw_oracles(seed: int) -> dict[str, list[dict[str, Any]]]:
+    return bundled_oracles(seed)
 
 
-def oracle_actions(task_id: int | str, urls: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """The oracle of bundled task TASK_ID with site placeholders filled from URLS (or the environment)."""
-    raw = _raw_oracles().get(str(task_id))
+def oracle_actions(
+    task_id: int | str, urls: Mapping[str, str] | None = None, seed: int = 0
+) -> list[dict[str, Any]]:
+    """The oracle of bundled task TASK_ID on the sites built from SEED, with site placeholders filled from
+    URLS (or the environment)."""
+    oracles = _raw_oracles(seed)
+    raw = oracles.get(str(task_id))
     if raw is None:
-        raise UserError(f"bundled task {task_id} has no oracle; known ids: 0..{len(_raw_oracles()) - 1}")
+        raise UserError(f"bundled task {task_id} has no oracle; known ids: 0..{len(oracles) - 1}")
     return fill_placeholders({"task_id": task_id, "actions": raw}, site_urls(urls))["actions"]
 
 
-def wrong_actions(task: Task, urls: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+def wrong_actions(task: Task, urls: Mapping[str, str] | None = None, seed: int = 0) -> list[dict[str, Any]]:
     """A solution that must score 0: string tasks answer wrongly; others stop at once, changing nothing."""
     if "string_match" in task.eval.eval_types:
-        return [*oracle_actions(task.task_id, urls)[:-1], {"action": "stop", "answer": WRONG_ANSWER}]
+        return [*oracle_actions(task.task_id, urls, seed)[:-1], {"action": "stop", "answer": WRONG_ANSWER}]
     return [{"action": "stop", "answer": ""}]
 
 

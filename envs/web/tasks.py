@@ -11,10 +11,12 @@ A task whose placeholder or site has no URL is an error that names the variable.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -222,11 +224,34 @@ def load_tasks(
     return [parse_task(fill_placeholders(r, known)) for r in raws]
 
 
+@cache
+def _built(seed: int) -> tuple[list[dict], dict[str, list[dict]]]:
+    from envs.web.bundled_tasks.build import build
+
+    return build(seed)
+
+
+def bundled_raw(seed: int = 0) -> list[dict]:
+    """The bundled task configs (placeholders unfilled) for the sites built from SEED.
+
+    Seed 0 is the published file, `bundled_tasks/bundled.raw.json`; other seeds are the same templates
+    instantiated from that seed's data (held-out sites: other products, posts, articles and answers).
+    """
+    return json.loads(BUNDLED_TASKS.read_text()) if seed == 0 else copy.deepcopy(_built(seed)[0])
+
+
+def bundled_oracles(seed: int = 0) -> dict[str, list[dict]]:
+    """{task id: oracle actions} of the bundled tasks at SEED (seed 0: `bundled_tasks/oracles.json`)."""
+    if seed == 0:
+        return json.loads((BUNDLED_DIR / "oracles.json").read_text())
+    return copy.deepcopy(_built(seed)[1])
+
+
 def load_bundled_tasks(
-    urls: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None
+    urls: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None, seed: int = 0
 ) -> list[Task]:
-    """The tasks for the bundled sites (`envs/web/bundled_tasks/bundled.raw.json`), filled with URLS."""
-    return load_tasks(BUNDLED_TASKS, urls, env)
+    """The tasks for the bundled sites built from SEED (see `bundled_raw`), filled with URLS."""
+    return load_tasks(bundled_raw(seed), urls, env)
 
 
 def _unsupported(task: Task, available: set[str] | None) -> list[str]:

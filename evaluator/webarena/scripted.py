@@ -42,8 +42,41 @@ def action_text(step: dict[str, Any], obs: dict[str, Any]) -> str:
     return f"click [{element}]"
 
 
+_VERBS = {"goto": ("open", "opened"), "tab_focus": ("switch", "switched"), "type": ("type", "typed")}
+
+
+def _phrase(step: dict[str, Any], past: bool) -> str:
+    """What STEP does ("type 'x' into the searchbox 'Search' and press Enter"), or did with PAST."""
+    kind = step["action"]
+    verb = _VERBS.get(kind, ("click", "clicked"))[past]
+    if kind == "goto":
+        return f"{verb} {step['url']}"
+    if kind == "tab_focus":
+        return f"{verb} to tab {step['index']}"
+    target = f"the {step['role']} '{step['name']}'"
+    if kind == "type":
+        enter = f" and {'pressed' if past else 'press'} Enter" if step.get("enter") else ""
+        return f"{verb} '{step['text']}' into {target}{enter}"
+    return f"{verb} {target}"
+
+
+def summary(done: list[dict[str, Any]]) -> str:
+    """What the steps DONE did, as the answer of a task that asks for an action (PAE's agent always answers)."""
+    return "Done: I " + ", then ".join(_phrase(step, past=True) for step in done) + "." if done else ""
+
+
+def thought(step: dict[str, Any]) -> str:
+    """A short, true account of the oracle's STEP."""
+    if step["action"] != "stop":
+        return f"I {_phrase(step, past=False)}."
+    if step.get("answer"):
+        return "The page shows what the task asks for, so I answer."
+    return "The task is done, so I say what I did."
+
+
 class ScriptedAgent:
-    """Plays a fixed list of oracle steps, one per observation."""
+    """Plays a fixed list of oracle steps, one per observation, in the agent's own format: each reply is
+    "Thought: ... Action: ...", and a task that asks for an action ends with an answer saying what was done."""
 
     def __init__(self, steps: list[dict[str, Any]]) -> None:
         self.steps = list(steps)
@@ -53,17 +86,20 @@ class ScriptedAgent:
         if self.index >= len(self.steps):
             return "stop []"
         step = self.steps[self.index]
+        said = thought(step)
+        if step["action"] == "stop" and not step.get("answer"):
+            step = dict(step, answer=summary(self.steps[: self.index]))
         self.index += 1
-        return action_text(step, obs)
+        return f"Thought: {said} Action: {action_text(step, obs)}"
 
 
-def oracle_agent(task: Any, urls: Mapping[str, str]) -> ScriptedAgent:
+def oracle_agent(task: Any, urls: Mapping[str, str], seed: int = 0) -> ScriptedAgent:
     from envs.web.oracles import oracle_actions
 
-    return ScriptedAgent(oracle_actions(task.task_id, urls))
+    return ScriptedAgent(oracle_actions(task.task_id, urls, seed))
 
 
-def wrong_agent(task: Any, urls: Mapping[str, str]) -> ScriptedAgent:
+def wrong_agent(task: Any, urls: Mapping[str, str], seed: int = 0) -> ScriptedAgent:
     from envs.web.oracles import wrong_actions
 
-    return ScriptedAgent(wrong_actions(task, urls))
+    return ScriptedAgent(wrong_actions(task, urls, seed))

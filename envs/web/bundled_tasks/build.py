@@ -21,8 +21,9 @@ from envs.web.bundled_tasks.shop_admin import shop_admin_tasks
 from envs.web.bundled_tasks.wiki import wiki_tasks
 
 
-def build() -> tuple[list[dict], dict[str, list[dict]]]:
-    b = Builder()
+def build(seed: int = 0) -> tuple[list[dict], dict[str, list[dict]]]:
+    """The tasks and oracles of the sites built from SEED (the files beside this module hold seed 0)."""
+    b = Builder(seed)
     for part in (shop_tasks, shop_admin_tasks, forum_tasks, wiki_tasks, cross_tasks):
         part(b)
     return b.tasks, b.oracles

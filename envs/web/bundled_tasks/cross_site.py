@@ -22,7 +22,7 @@ from envs.web.sites.wiki import WikiApp
 
 
 def cross_tasks(b: Builder) -> None:
-    wiki, forum = WikiApp.build_database(0), ForumApp.build_database(0)
+    wiki, forum = WikiApp.build_database(b.seed), ForumApp.build_database(b.seed)
     city = q(wiki, "SELECT title FROM articles WHERE kind = 'city' ORDER BY title")[8]["title"]
     river = one(wiki, "SELECT value FROM facts WHERE title = ? AND key = 'River'", city)["value"]
     b.add(
@@ -46,7 +46,7 @@ def cross_tasks(b: Builder) -> None:
         string_match(exact=str(newest["n_comments"])),
         [tab_focus(1), stop(str(newest["n_comments"]))],
     )
-    shop = ShopApp.build_database(0)
+    shop = ShopApp.build_database(b.seed)
     p = one(shop, "SELECT * FROM products WHERE sku = 'EL-1009'")
     post = one(
         forum, "SELECT * FROM posts WHERE forum = 'technology' AND id != ? ORDER BY id LIMIT 1", newest["id"]

@@ -115,7 +115,10 @@ def program_html(*targets: dict, reference_url: str = "") -> dict:
 
 
 class Builder:
-    def __init__(self) -> None:
+    """Collects tasks and oracles, numbered in the order added, from the sites' data at `seed`."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
         self.tasks: list[dict] = []
         self.oracles: dict[str, list[dict]] = {}
         self.templates: dict[str, int] = {}

@@ -20,7 +20,7 @@ from envs.web.sites.forum import ForumApp
 
 
 def forum_tasks(b: Builder) -> None:
-    db = ForumApp.build_database(0)
+    db = ForumApp.build_database(b.seed)
     R = "__REDDIT__"
     posts = {p["id"]: p for p in q(db, f"{ForumApp.POST_SQL}")}
     open_post = lambda p: [search(p["title"]), click("link", p["title"])]  # noqa: E731

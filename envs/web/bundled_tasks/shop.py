@@ -26,8 +26,8 @@ from envs.web.sites.shop import ShopApp
 class ShopRows:
     """The shop's seed database and the two lookups its tasks use most."""
 
-    def __init__(self) -> None:
-        self.db = ShopApp.build_database(0)
+    def __init__(self, seed: int) -> None:
+        self.db = ShopApp.build_database(seed)
 
     def product(self, sku: str) -> sqlite3.Row:
         return one(self.db, "SELECT * FROM products WHERE sku = ?", sku)
@@ -35,9 +35,16 @@ class ShopRows:
     def reviews(self, sku: str) -> list[sqlite3.Row]:
         return q(self.db, "SELECT * FROM reviews WHERE sku = ? ORDER BY created DESC, id DESC", sku)
 
+    def reviewed(self, sku: str) -> sqlite3.Row:
+        """The first product from SKU on (in SKU order, wrapping round) that has a review: SKU itself at seed
+        0, a neighbour where another seed left SKU unreviewed."""
+        skus = [r["sku"] for r in q(self.db, "SELECT sku FROM products ORDER BY sku")]
+        start = skus.index(sku)
+        return self.product(next(s for s in skus[start:] + skus[:start] if self.reviews(s)))
+
 
 def shop_tasks(b: Builder) -> None:
-    rows = ShopRows()
+    rows = ShopRows(b.seed)
     db, product, reviews = rows.db, rows.product, rows.reviews
     S = "__SHOPPING__"
     open_product = lambda p: [search(p["name"]), click("link", p["name"])]  # noqa: E731
@@ -110,7 +117,7 @@ def shop_tasks(b: Builder) -> None:
         string_match(exact=str(len(reviews(p["sku"])))),
         [*open_product(p), stop(str(len(reviews(p["sku"]))))],
     )
-    p = product("SP-1007")
+    p = rows.reviewed("SP-1007")
     r = reviews(p["sku"])[0]
     b.add(
         ["shopping"],
@@ -120,7 +127,7 @@ def shop_tasks(b: Builder) -> None:
         string_match(must=[r["author"]]),
         [*open_product(p), stop(r["author"])],
     )
-    p = product("TO-1006")
+    p = rows.reviewed("TO-1006")
     r = reviews(p["sku"])[-1]
     b.add(
         ["shopping"],
@@ -143,7 +150,7 @@ def shop_tasks(b: Builder) -> None:
         string_match(exact=str(n)),
         [search("Northwind"), stop(str(n))],
     )
-    p = product("HO-1006")
+    p = rows.reviewed("HO-1006")
     b.add(
         ["shopping"],
         "What is the customer rating of the {{product}}, as shown on its page?",

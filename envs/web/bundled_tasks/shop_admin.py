@@ -23,7 +23,7 @@ from envs.web.sites.shop import ShopApp
 
 
 def shop_admin_tasks(b: Builder) -> None:
-    rows = ShopRows()
+    rows = ShopRows(b.seed)
     db, product, reviews = rows.db, rows.product, rows.reviews
     S, A = "__SHOPPING__", "__SHOPPING_ADMIN__"
 

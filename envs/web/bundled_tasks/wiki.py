@@ -18,7 +18,7 @@ from envs.web.sites.wiki import WikiApp
 
 
 def wiki_tasks(b: Builder) -> None:
-    db = WikiApp.build_database(0)
+    db = WikiApp.build_database(b.seed)
     W = "__WIKIPEDIA__"
     fact = lambda title, key: one(db, "SELECT * FROM facts WHERE title = ? AND key = ?", title, key)  # noqa: E731
     kinds = {

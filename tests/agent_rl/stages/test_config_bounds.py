@@ -96,7 +96,10 @@ def test_the_defaults_of_every_stage_are_in_range(tmp_path):
     from agent_rl.stages import stage_module, stage_types
 
     for kind in stage_types():
-        settings = (
-            CONTROL if kind == "control_train" else {"runs": {"a": "b"}} if kind == "control_compare" else {}
-        )
+        required = {
+            "control_train": CONTROL,
+            "control_compare": {"runs": {"a": "b"}},
+            "pae_report": {"evals": ["e"]},
+        }
+        settings = required.get(kind, {})
         stage_module(kind).Config.model_validate(settings)

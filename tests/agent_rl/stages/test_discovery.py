@@ -21,7 +21,7 @@ BUILT_IN = {
     "rl",
     "sft",
 }
-BUILT_IN |= {"web_rollout", "webarena_eval"}
+BUILT_IN |= {"web_rollout", "webarena_eval", "demonstrations", "pae_report"}
 
 
 def test_every_stage_module_has_a_strict_config_and_run():

@@ -192,6 +192,19 @@ def test_click_type_and_pae_forms_act_on_the_page(site, host):
     env.close()
 
 
+def test_the_prompt_after_a_step_lists_that_step(site, host):
+    env = _env(host, screenshots=False, history=2)
+    obs, _ = env.reset(options={"task": _task(site["base"])})
+    first = f"Thought: open it. Action: click [{_id(obs, 'link', 'Second page')}]"
+    obs, *_ = env.step(first)
+    assert "Previous actions:\n- " + first in obs["messages"][-1]["content"][0]["text"]
+    obs, *_ = env.step("go_back")
+    obs, *_ = env.step("scroll [down]")
+    text = obs["messages"][-1]["content"][0]["text"]
+    assert first not in text and "- go_back\n- scroll [down]" in text  # only the last `history` steps
+    env.close()
+
+
 def test_waits_follow_page_events_not_a_fixed_sleep(site, host):
     env = _env(host, screenshots=False)
     obs, _ = env.reset(options={"task": _task(site["base"])})
