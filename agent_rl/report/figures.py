@@ -45,12 +45,10 @@ def plot_success_vs_compute(
     training: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Path:
     """One panel per setting, one line per branch, success rate (%) against training FLOPs, with each point's
-    95% interval as an error bar. `training` (default: the evaluated points that carry it) maps a branch to
-    checkpoints with its success on its own training hands (RL): a last panel shows that curve, where learning
-    that does not carry to held-out hands shows first."""
-    if training is None:
-        training = {label: [p for p in points if "train_success" in p] for label, points in curves.items()}
-    trained = {label: points for label, points in training.items() if points}
+    95% interval as an error bar. `training` maps a branch to its logged checkpoints with its success on its
+    own training hands (RL): a last panel shows that curve, where learning that does not carry to held-out
+    hands shows first."""
+    trained = {label: points for label, points in (training or {}).items() if points}
     panels = len(settings) + bool(trained)
     fig, axes = pyplot().subplots(1, panels, figsize=(4.5 * panels, 3.6), squeeze=False)
     for ax, setting in zip(axes[0], settings, strict=False):

@@ -36,9 +36,6 @@ class Config(BaseModel):
     eval_note: str = ""  # why this evaluation sampling, in the recipe author's words (shown in the report)
 
 
-TRAINING_KEYS = ("train_success", "train_reward", "train_temperature")  # from RL checkpoint logs
-
-
 def _branch(ctx: StageContext, name: str) -> dict[str, Any]:
     data = json.loads(ctx.path(name).read_text())
     if not data.get("checkpoints"):
@@ -84,7 +81,6 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
                     "flops": ckpt["flops"],
                     "tokens": ckpt["tokens"],
                     "results": results,
-                    **{k: ckpt[k] for k in TRAINING_KEYS if k in ckpt},
                 }
             )
             ctx.logger.log(

@@ -132,9 +132,6 @@ def test_plot_adds_a_training_hands_panel_when_rl_logged_it(tmp_path):
     from PIL import Image
 
     plain = plot_success_vs_compute(CURVES, ["id"], tmp_path / "plain.png")
-    trained = {
-        **CURVES,
-        "RL": [CURVES["RL"][0], {**CURVES["RL"][1], "train_success": 0.4, "train_temperature": 1.0}],
-    }
-    more = plot_success_vs_compute(trained, ["id"], tmp_path / "more.png")
+    logged = {"RL": [{"step": 8, "flops": 3e9, "train_success": 0.4, "train_temperature": 1.0}], "SFT": []}
+    more = plot_success_vs_compute(CURVES, ["id"], tmp_path / "more.png", logged)
     assert Image.open(more).size[0] > 1.5 * Image.open(plain).size[0]
