@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import operator
 import random
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.core.bounds import Seed
+from agent_rl.train.gp_pretrain_images import PretrainImageConfig, pretrain_image_rows
 from envs.generalpoints import LABELS, SUITS
 
 FACE_NAMES = {"A": "Ace", "J": "Jack", "Q": "Queen", "K": "King"}
@@ -127,13 +130,21 @@ def pretrain_documents(config: PretrainTextConfig) -> list[str]:
     return documents
 
 
-def build_pretrain_dataset(config: PretrainTextConfig, out_dir: Path):
-    """The documents as a `datasets.Dataset` with one `text` column (causal-LM pretraining), saved to
-    `out_dir` and reused from there when it is already made."""
+def build_pretrain_dataset(
+    config: PretrainTextConfig | PretrainImageConfig,
+    out_dir: Path,
+    resize: Callable[[Any], Any] | None = None,
+):
+    """The pretraining rows as a `datasets.Dataset`, saved to `out_dir` and reused from there when it is
+    already made: documents in one `text` column (causal LM on every token), or the card images' prompt,
+    completion and images columns (see `gp_pretrain_images`; `resize` stores them at the model's size)."""
     from datasets import Dataset, load_from_disk
 
     if (out_dir / "dataset_info.json").exists():
         return load_from_disk(str(out_dir))
-    dataset = Dataset.from_dict({"text": pretrain_documents(config)})
+    if isinstance(config, PretrainImageConfig):
+        dataset = Dataset.from_list(pretrain_image_rows(config, resize))
+    else:
+        dataset = Dataset.from_dict({"text": pretrain_documents(config)})
     dataset.save_to_disk(str(out_dir))
     return dataset

@@ -1,15 +1,17 @@
-"""The `pretrain` stage: causal LM on the generated text lowers the loss on every token of it."""
+"""The `pretrain` stage: causal LM on the generated text lowers the loss on every token of it; on card images,
+the captions are learnt from pixels that reach the model."""
 
+import copy
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from agent_rl.runlog import MetricsLogger
 from agent_rl.stages import StageContext, pretrain
 
-pytestmark = pytest.mark.e2e
 
-
+@pytest.mark.e2e
 def test_pretrain_learns_the_generated_text(tmp_path):
     import torch
 
@@ -41,3 +43,58 @@ def test_pretrain_learns_the_generated_text(tmp_path):
     assert log["checkpoints"][-1]["flops"] == pytest.approx(
         6 * log["parameters"] * log["checkpoints"][-1]["tokens"]
     )
+
+
+def test_a_stage_pretrains_on_text_or_on_images():
+    assert pretrain.Config().data == pretrain.Config().text and pretrain.Config().max_length == 256
+    on_images = pretrain.Config(images={"images": 10})
+    assert on_images.text is None and on_images.data.images == 10 and on_images.max_length is None
+    assert pretrain.Config(images={}, max_length=300).max_length == 300
+    assert (
+        pretrain.Config.model_validate(on_images.model_dump()).data == on_images.data
+    )  # resolved configs reload
+    with pytest.raises(ValidationError, match="not both"):
+        pretrain.Config(text={}, images={})
+    with pytest.raises(ValidationError, match="`text` or `images`"):
+        pretrain.Config(text=None)
+
+
+@pytest.mark.e2e
+def test_pretrain_on_card_images_learns_captions_and_sees_the_pixels(tmp_path):
+    import torch
+    from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
+
+    from agent_rl.models.loading import load_model
+    from agent_rl.models.tiny import build_tiny_vlm
+    from agent_rl.train.gp_data import load_sft_dataset
+    from agent_rl.train.gp_pretrain_images import PretrainImageConfig, pretrain_image_rows
+
+    build_tiny_vlm(tmp_path / "model", seed=0, hidden_size=64, layers=1, image_size=64, patch_size=16)
+    config = pretrain.Config(images={"images": 48}, max_steps=24, lr=3e-3, batch_size=8, logging_steps=8)
+    ctx = StageContext(
+        tmp_path, tmp_path / "pretrain", {"model": "model"}, MetricsLogger(tmp_path / "pretrain"), 0, False
+    )
+    artifacts = pretrain.run(config, ctx)
+    rows = load_sft_dataset(tmp_path / artifacts["dataset"])
+    assert rows[0]["images"][0].size == (64, 64)  # stored at the model's input size
+    assert rows.column_names[:3] == ["prompt", "completion", "images"]
+
+    held_out = pretrain_image_rows(PretrainImageConfig(images=8, seed=99))
+
+    def loss(folder, rows):
+        loaded = load_model(str(folder), device="cpu")
+        collate = DataCollatorForVisionLanguageModeling(loaded.processor, completion_only_loss=True)
+        batch = collate(copy.deepcopy(rows))  # the collator rewrites the rows it is given
+        with torch.no_grad():
+            return loaded.model(**batch).loss.item()
+
+    trained = tmp_path / artifacts["checkpoint"]
+    before, after = loss(tmp_path / "model", held_out), loss(trained, held_out)
+    assert after < 0.5 * before, (before, after)  # captions of images it never saw
+    swapped = [
+        {**row, "images": other["images"]}
+        for row, other in zip(held_out, held_out[1:] + held_out[:1], strict=True)
+    ]
+    assert loss(trained, swapped) != after  # the pixels reach the model: other images, another caption loss
+    log = json.loads((tmp_path / artifacts["checkpoints"]).read_text())
+    assert log["checkpoints"][-1]["step"] == 24
