@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agent_rl.models.image_inputs import input_resize
 from agent_rl.stages import StageContext
 from agent_rl.train.gp_data import build_sft_dataset, load_sft_dataset
 from agent_rl.train.sft import SFTConfig, TrainerSettings, train_sft
@@ -22,7 +23,9 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
         dataset = load_sft_dataset(dataset_dir)
     else:
         dataset_dir = ctx.stage_dir / "dataset"
-        dataset = build_sft_dataset(config.data, dataset_dir)
+        vision = config.data.env.modality == "vision"
+        resize = input_resize(ctx.resolve("model")) if vision else None
+        dataset = build_sft_dataset(config.data, dataset_dir, resize)
     return train_on(dataset, dataset_dir, config, ctx)
 
 

@@ -7,6 +7,7 @@ same rendered image); its completion is the JSON answer the prompt asks for, wit
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,8 +35,9 @@ def choose_solution(solutions: list[str], how: str, rng: random.Random) -> str:
     return solutions[0] if how == "first" else rng.choice(solutions)
 
 
-def sft_rows(config: DataConfig) -> list[dict[str, Any]]:
-    """One prompt/completion row per dealt hand (the env's variant, the train stream at `config.seed`)."""
+def sft_rows(config: DataConfig, resize: Callable[[Any], Any] | None = None) -> list[dict[str, Any]]:
+    """One prompt/completion row per dealt hand (the env's variant, the train stream at `config.seed`).
+    `resize` (see `models.image_inputs`) stores vision images at the model's input size."""
     from envs.generalpoints import format_answer
 
     env = config.env.make()
@@ -53,18 +55,18 @@ def sft_rows(config: DataConfig) -> list[dict[str, Any]]:
             "numbers": info["numbers"],
         }
         if config.env.modality == "vision":
-            row["images"] = obs["images"]
+            row["images"] = [resize(image) for image in obs["images"]] if resize else obs["images"]
         rows.append(row)
     return rows
 
 
-def build_sft_dataset(config: DataConfig, out_dir: Path):
+def build_sft_dataset(config: DataConfig, out_dir: Path, resize: Callable[[Any], Any] | None = None):
     """Make the dataset and save it to `out_dir` (reused as is when it is already there)."""
     from datasets import Dataset
 
     if (out_dir / "dataset_info.json").exists():
         return load_sft_dataset(out_dir)
-    dataset = Dataset.from_list(sft_rows(config))
+    dataset = Dataset.from_list(sft_rows(config, resize))
     dataset.save_to_disk(str(out_dir))
     return dataset
 

@@ -25,7 +25,7 @@ def test_vision_sft_then_rl_steps(tmp_path: Path):
     config = sft.Config(data={"hands": 8, "env": vision}, max_steps=2, batch_size=2, lr=1e-3, logging_steps=1)
     made = sft.run(config, ctx("sft", {"model": "model"}))
     rows = load_sft_dataset(tmp_path / made["dataset"])
-    assert rows[0]["images"][0].size == (1200, 1200)  # the env's table image
+    assert rows[0]["images"][0].size == (64, 64)  # the env's table image, stored at the model's input size
     assert rows[0]["prompt"][0]["content"][0]["type"] == "image"
     assert json.loads(rows[0]["completion"][0]["content"])["cards"] == rows[0]["cards"]
 
