@@ -27,13 +27,16 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
         "--out", type=out_folder, required=True, help="output folder for NAME.npz and NAME-val.npz"
     )
     gen.add_argument(
-        "--noise-style", choices=["play", "noisy", "navigate"], default=None, help="default: from --env"
+        "--noise-style",
+        choices=["play", "noisy", "navigate", "stitch"],
+        default=None,
+        help="default: from --env",
     )
     gen.add_argument(
         "--action-noise",
         type=arg_type(NonNegative),
         default=None,
-        help="navigate only: Gaussian σ of the controller's actions (default 0.5, OGBench's)",
+        help="pointmaze only: Gaussian σ of the controller's actions (default 0.5, OGBench's)",
     )
     gen.add_argument("--episode-steps", type=arg_type(Count), default=1000)
     gen.add_argument(

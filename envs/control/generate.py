@@ -4,8 +4,8 @@ pointmaze navigation with our waypoint controller (`envs.control.pointmaze`).
 The official servers cannot be reached here, so we replay the data-collection loop. Manipulation: the env runs
 in `data_collection` mode without terminating at the goal, an oracle drives the arm towards a random target,
 and whenever the oracle is done the env draws a new target. "play" data uses the noisy plan oracles; "noisy"
-data uses the Markov oracles plus uniformly random actions. Pointmaze "navigate": a noisy BFS waypoint
-controller walks to random goal cells, a new one each time it gets there.
+data uses the Markov oracles plus uniformly random actions. Pointmaze: a noisy BFS waypoint controller walks
+to random goal cells, a new one each time it gets there ("navigate"), or to one goal 4 cells away ("stitch").
 
 Episodes are written in chunks (`DIR/.chunks-NAME/chunk_XXXXX.npz`, each seeded by its index), so an
 interrupted run resumes from the last finished chunk and produces the same data as an uninterrupted one.
@@ -28,14 +28,9 @@ from tqdm import tqdm
 
 from agent_rl.errors import UserError
 from envs.control.ogbench_envs import DatasetName
-from envs.control.pointmaze import (
-    NAVIGATE_NOISE,
-    WaypointController,
-    collect_navigate_episode,
-    make_navigate_env,
-)
+from envs.control.pointmaze import MAZE_NOISE, WaypointController, collect_maze_episode, make_maze_env
 
-NoiseStyle = Literal["play", "noisy", "navigate"]
+NoiseStyle = Literal["play", "noisy", "navigate", "stitch"]
 NAVIGATION = ("pointmaze",)  # locomotion families whose expert is scripted (ant/humanoid need trained ones)
 
 
@@ -47,7 +42,7 @@ class GenConfig:
     noise_style: NoiseStyle | None = None  # default: the style in the dataset name
     p_random_action: float = 0.2  # "noisy" style only
     chunk_episodes: int = 10
-    action_noise: float | None = None  # "navigate" only: the controller's Gaussian σ (default OGBench's 0.5)
+    action_noise: float | None = None  # pointmaze only: the controller's Gaussian σ (default OGBench's 0.5)
     seed: int = 0
 
 
@@ -145,15 +140,13 @@ def _claim_settings(path: Path, cfg: GenConfig) -> None:
 
 
 def _resolve_style(cfg: GenConfig, name: DatasetName) -> GenConfig:
-    """The settings with the style (and navigate noise) filled in from the dataset name; refuses what we cannot
-    make."""
+    """The settings with the style (and the maze's action noise) filled in from the dataset name; refuses what
+    we cannot make."""
     style = cfg.noise_style or name.style
     if name.family in NAVIGATION:
-        if style != "navigate":
-            raise UserError(
-                f"{name.family} data can be generated in the 'navigate' style only, got {style!r}"
-            )
-        noise = NAVIGATE_NOISE if cfg.action_noise is None else cfg.action_noise
+        if style not in ("navigate", "stitch"):
+            raise UserError(f"{name.family} data comes in the 'navigate' or 'stitch' style, got {style!r}")
+        noise = MAZE_NOISE if cfg.action_noise is None else cfg.action_noise
         if not (np.isfinite(noise) and noise >= 0):
             raise UserError(f"--action-noise must be a number of at least 0, got {noise}")
         return replace(cfg, noise_style=style, action_noise=noise)
@@ -166,17 +159,17 @@ def _resolve_style(cfg: GenConfig, name: DatasetName) -> GenConfig:
     if style not in ("play", "noisy"):
         raise UserError(f"noise style must be 'play' or 'noisy', got {style!r} (pass --noise-style)")
     if cfg.action_noise is not None:
-        raise UserError("--action-noise applies to pointmaze navigate data only")
+        raise UserError("--action-noise applies to pointmaze data only")
     return replace(cfg, noise_style=style)
 
 
 def _episode_collector(name: DatasetName, cfg: GenConfig) -> tuple[gymnasium.Env, Callable[[int], dict]]:
     """The data-collection env and a function from an episode's seed to its steps."""
-    if cfg.noise_style == "navigate":
-        env = make_navigate_env(name.env_id, cfg.episode_steps)
+    if name.family in NAVIGATION:
+        env = make_maze_env(name.env_id, cfg.episode_steps)
         controller = WaypointController.for_env(env)
-        return env, lambda seed: collect_navigate_episode(
-            env, controller, cfg.episode_steps, cfg.action_noise, seed
+        return env, lambda seed: collect_maze_episode(
+            env, controller, cfg.noise_style, cfg.episode_steps, cfg.action_noise, seed
         )
     env = gymnasium.make(
         name.env_id, terminate_at_goal=False, mode="data_collection", max_episode_steps=cfg.episode_steps

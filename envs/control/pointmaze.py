@@ -1,12 +1,15 @@
-"""OGBench's `navigate` data collection for pointmaze, with our own waypoint controller.
+"""OGBench's `navigate` and `stitch` data collection for pointmaze, with our own waypoint controller.
 
-OGBench collects `pointmaze-*-navigate-v0` with a scripted noisy expert (its `generate_locomaze.py`): every
-step it takes the next cell on a BFS shortest path from the point's cell to the goal's cell, points the action
-at that cell's centre (a unit vector; the point moves 0.2·action per step), adds Gaussian noise (σ 0.5 for
-pointmaze) and clips to [-1, 1]. An episode starts in a uniformly random free cell with its goal in a random
-"vertex" cell (a free cell that is not the middle of a straight corridor); whenever the goal is reached a new
-vertex-cell goal is drawn, and the episode runs for a fixed number of steps. The official sets have 1000
-episodes of 1001 steps (medium, large, teleport) or 500 of 2001 (giant).
+OGBench collects `pointmaze-*-{navigate,stitch}-v0` with a scripted noisy expert (its `generate_locomaze.py`):
+every step it takes the next cell on a BFS shortest path from the point's cell to the goal's cell, points the
+action at that cell's centre (a unit vector; the point moves 0.2·action per step), adds Gaussian noise (σ 0.5
+for pointmaze) and clips to [-1, 1]. An episode starts in a uniformly random free cell and runs for a fixed
+number of steps.
+- navigate: the goal is a random "vertex" cell (a free cell that is not the middle of a straight corridor),
+  and a new one is drawn whenever the goal is reached. Official sets: 1000 episodes of 1001 steps (medium,
+  large, teleport), 500 of 2001 (giant).
+- stitch: the goal is a random cell 4 BFS steps from the start, kept to the end (the point waits there), so
+  that long paths exist only as stitched pieces. Official sets: 5000 episodes of 201 steps.
 
 The BFS runs once per goal cell and is cached; on the same maze it picks the same next cell as the env's own
 `get_oracle_subgoal` (same neighbour order, same strict tie-break).
@@ -15,12 +18,15 @@ The BFS runs once per goal cell and is cached; on the same maze it picks the sam
 from __future__ import annotations
 
 from collections import deque
+from typing import Literal
 
 import gymnasium
 import numpy as np
 
 Cell = tuple[int, int]
-NAVIGATE_NOISE = 0.5  # OGBench's Gaussian action noise for the pointmaze navigate datasets
+MazeStyle = Literal["navigate", "stitch"]
+MAZE_NOISE = 0.5  # OGBench's Gaussian action noise for the pointmaze datasets
+STITCH_CELLS = 4  # a stitch episode's goal is this many cells (BFS steps) from its start
 _NEIGHBOURS = ((-1, 0), (0, -1), (1, 0), (0, 1))  # the env's order, which decides ties
 
 
@@ -102,27 +108,44 @@ class WaypointController:
         return np.clip(self.direction(xy, goal_xy) + rng.normal(0.0, noise, 2), -1.0, 1.0)
 
 
-def make_navigate_env(env_id: str, episode_steps: int) -> gymnasium.Env:
+def make_maze_env(env_id: str, episode_steps: int) -> gymnasium.Env:
     """The maze env as OGBench collects data in it: no termination at the goal, fixed length."""
     return gymnasium.make(env_id, terminate_at_goal=False, max_episode_steps=episode_steps)
 
 
-def collect_navigate_episode(
-    env: gymnasium.Env, controller: WaypointController, episode_steps: int, noise: float, seed: int
+def _first_goal(
+    controller: WaypointController, style: MazeStyle, start: Cell, rng: np.random.Generator
+) -> Cell:
+    """navigate: any vertex cell; stitch: a cell exactly STITCH_CELLS away (the start itself when none is)."""
+    if style == "navigate":
+        return controller.vertex_cells[rng.integers(len(controller.vertex_cells))]
+    dist = controller.distances(start)
+    near = [c for c in controller.free_cells if dist[c] == STITCH_CELLS]
+    return near[rng.integers(len(near))] if near else start
+
+
+def collect_maze_episode(
+    env: gymnasium.Env,
+    controller: WaypointController,
+    style: MazeStyle,
+    episode_steps: int,
+    noise: float,
+    seed: int,
 ) -> dict[str, list]:
-    """One navigate episode: random start cell, a new random vertex-cell goal each time the goal is reached."""
+    """One episode from a random start cell. navigate: a new random vertex-cell goal each time the goal is
+    reached; stitch: one nearby goal, and the point stays there once it arrives."""
     rng = np.random.default_rng(seed)
     np.random.seed(seed)  # the env draws the start and goal jitter from numpy's global generator
     maze = env.unwrapped
-    free, vertices = controller.free_cells, controller.vertex_cells
-    start, goal = free[rng.integers(len(free))], vertices[rng.integers(len(vertices))]
+    start = controller.free_cells[rng.integers(len(controller.free_cells))]
+    goal = _first_goal(controller, style, start, rng)
     ob, _ = env.reset(seed=seed, options={"task_info": {"init_ij": start, "goal_ij": goal}})
     steps: dict[str, list] = {"observations": [], "actions": [], "terminals": [], "qpos": [], "qvel": []}
     for t in range(episode_steps):
         action = controller.action(maze.get_xy(), np.asarray(maze.cur_goal_xy), noise, rng)
         next_ob, _, _, _, info = env.step(action)
-        if info["success"]:
-            maze.set_goal(goal_ij=vertices[rng.integers(len(vertices))])
+        if info["success"] and style == "navigate":
+            maze.set_goal(goal_ij=_first_goal(controller, style, start, rng))
         steps["observations"].append(ob)
         steps["actions"].append(action)
         steps["terminals"].append(t == episode_steps - 1)

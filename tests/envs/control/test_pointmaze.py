@@ -6,7 +6,7 @@ import pytest
 from agent_rl.errors import UserError
 from envs.control.datasets import load_datasets
 from envs.control.generate import GenConfig, generate
-from envs.control.pointmaze import WaypointController, make_navigate_env
+from envs.control.pointmaze import WaypointController, make_maze_env
 
 DATASET = "pointmaze-medium-navigate-v0"
 CFG = dict(dataset=DATASET, episodes=10, episode_steps=200, chunk_episodes=5, seed=2)
@@ -16,7 +16,7 @@ CFG = dict(dataset=DATASET, episodes=10, episode_steps=200, chunk_episodes=5, se
 def maze_env():
     import ogbench  # noqa: F401  (registers the env ids)
 
-    env = make_navigate_env("pointmaze-medium-v0", episode_steps=1000)
+    env = make_maze_env("pointmaze-medium-v0", episode_steps=1000)
     yield env
     env.close()
 
@@ -98,6 +98,17 @@ def test_ogbench_loads_the_files_and_relabels_single_task_rewards(generated):
     np.testing.assert_array_equal(train["masks"], -train["rewards"])
 
 
+def test_stitch_episodes_walk_to_one_goal_four_cells_away_and_stay(maze_env, tmp_path):
+    cfg = {**CFG, "dataset": "pointmaze-medium-stitch-v0", "episode_steps": 201}
+    train_path, _ = generate(GenConfig(**cfg), tmp_path, progress=False)
+    episodes = np.load(train_path)["observations"].reshape(10, 201, 2)
+    controller = WaypointController.for_env(maze_env)
+    for obs in episodes:
+        start, end = controller.cell(obs[0]), controller.cell(obs[-1])
+        assert controller.distances(start)[end] == 4
+        assert {controller.cell(xy) for xy in obs[-40:]} == {end}  # arrived, then waits at the goal
+
+
 def test_same_seed_same_data_and_another_seed_differs(generated, tmp_path):
     again, _ = generate(GenConfig(**CFG), tmp_path / "a", progress=False)
     other, _ = generate(GenConfig(**{**CFG, "seed": 3}), tmp_path / "b", progress=False)
@@ -109,12 +120,11 @@ def test_same_seed_same_data_and_another_seed_differs(generated, tmp_path):
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"dataset": "pointmaze-medium-stitch-v0"}, "'navigate' style only"),
-        ({"noise_style": "play"}, "'navigate' style only"),
+        ({"noise_style": "play"}, "'navigate' or 'stitch' style"),
         ({"action_noise": -0.1}, "at least 0"),
         ({"dataset": "pointmaze-medum-navigate-v0"}, "no OGBench environment"),
         ({"dataset": "antmaze-medium-navigate-v0"}, "expert policies"),
-        ({"dataset": "cube-single-play-v0", "action_noise": 0.3}, "pointmaze navigate data only"),
+        ({"dataset": "cube-single-play-v0", "action_noise": 0.3}, "pointmaze data only"),
     ],
 )
 def test_what_cannot_be_made_is_one_clear_error(tmp_path, change, reason):
