@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agent_rl.control.agent import Agent
 from agent_rl.core.bounds import Count, LearningRate, NonNegative, Probability
-from agent_rl.core.losses import flow_matching_loss, td_target
+from agent_rl.core.losses import euler_flow, flow_matching_loss, td_target
 from agent_rl.core.networks import MLP, Critic
 
 
@@ -68,14 +68,9 @@ class FQL(Agent):
     def _times(self, n: int) -> torch.Tensor:
         return torch.rand(n, 1, device=self.device)
 
-    @torch.no_grad()
     def flow_actions(self, obs: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """Euler integration of the BC flow from noise at t=0 to an action at t=1 (never differentiated)."""
-        actions, steps = noise, self.config.flow_steps
-        for i in range(steps):
-            t = torch.full((len(obs), 1), i / steps, device=obs.device)
-            actions = actions + self.actor_bc_flow(obs, actions, t) / steps
-        return actions.clamp(-1.0, 1.0)
+        return euler_flow(self.actor_bc_flow, obs, noise, self.config.flow_steps).clamp(-1.0, 1.0)
 
     def onestep_actions(self, obs: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         """μ(s, z), unclipped (clip before it meets the env or the critic)."""

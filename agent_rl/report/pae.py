@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from agent_rl.core.jsonl import read_jsonl
+from agent_rl.core.stats import wilson_interval
 from agent_rl.report.figures import pyplot, save_figure
-from agent_rl.rollout.gp_eval import wilson_interval
 from agent_rl.rollout.store import EpisodeStore
 from evaluator.judge.agreement import agreement_report
 

@@ -9,7 +9,6 @@ where it stopped, and a rerun with other settings into the same folder is refuse
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from agent_rl.backends.base import Backend, SamplingParams
 from agent_rl.core.bounds import Count, Seed, Temperature, TopP
 from agent_rl.core.run_settings import SETTINGS_FILE, claim_settings
+from agent_rl.core.stats import wilson_interval
 from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
 from agent_rl.rollout.runner import EpisodeSpec, run_rollouts
@@ -53,16 +53,6 @@ class EvalSettings(EvalOptions):
         if self.variant == "visual_ood" and self.modality == "text":
             raise ValueError("visual_ood differs from id only in the card images: use --modality vision")
         return self
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95% Wilson score interval of a success fraction; sensible at 0 and n successes, unlike the normal one."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _as_backend(backend_or_model: Any, batch_size: int) -> Backend:

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.control.evaluate import save_figure
 from agent_rl.core.jsonl import read_jsonl
+from agent_rl.core.stats import wilson_interval
 from agent_rl.errors import UserError
-from agent_rl.rollout.gp_eval import wilson_interval
 from agent_rl.stages import StageContext
 
 

@@ -13,9 +13,10 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent_rl.core.bounds import Count, LearningRate, NonNegative, Positive
+from agent_rl.errors import describe
 from agent_rl.models.lora import LoraOptions, lora_config, merged_copy
 from agent_rl.train.gp_data import DataConfig, build_sft_dataset
 from agent_rl.train.learner import CheckpointLog, count_parameters, deepspeed_setting, latest_checkpoint
@@ -216,7 +217,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--deepspeed", default=None, help="zero2, zero3 or a DeepSpeed JSON file")
     args = parser.parse_args(argv)
-    config = SFTConfig.model_validate({**json.loads(args.config), "deepspeed": args.deepspeed})
+    try:
+        settings = json.loads(args.config)
+        if not isinstance(settings, dict):
+            raise ValueError("not a JSON object")
+        config = SFTConfig.model_validate({**settings, "deepspeed": args.deepspeed})
+    except ValidationError as err:
+        parser.error(f"--config {describe(err)}")
+    except ValueError as err:  # json's decode error is one
+        parser.error(f"--config must be the settings as a JSON object, e.g. '{{\"max_steps\": 2}}' ({err})")
     args.out.mkdir(parents=True, exist_ok=True)
     dataset = build_sft_dataset(config.data, args.out / "dataset")
     train_sft(args.model, dataset, config, args.out, args.out, MetricsLogger(args.out))

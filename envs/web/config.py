@@ -3,9 +3,11 @@ part that shapes the model's prompt, is also what the rollout and evaluation sta
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from agent_rl.core.bounds import Count, Positive
 
 
 class PromptSettings(BaseModel):
@@ -21,17 +23,17 @@ class PromptSettings(BaseModel):
 
 
 class WebEnvConfig(PromptSettings):
-    max_steps: int = 30
-    viewport: tuple[int, int] = (1280, 720)
+    max_steps: Count = 30
+    viewport: tuple[Count, Count] = (1280, 720)
     screenshots: bool = True  # capture screenshot + set-of-marks image each step
     vision: bool = False  # put the set-of-marks image into the chat prompt (for VLM agents)
-    settle_timeout_s: float = 5.0  # cap on the event-driven wait after each action
-    navigation_timeout_s: float = 20.0
+    settle_timeout_s: Positive = 5.0  # cap on the event-driven wait after each action
+    navigation_timeout_s: Positive = 20.0
     # Early stop after this many unparsable actions in a row (as WebArena: an action that parses but fails, e.g.
     # a missing element or a blocked request, is reported to the agent and does not count).
-    max_invalid: int = 3
-    max_repeats: int = 3  # early stop after the same action this many times in a row
-    history: int = 3  # past actions shown in the prompt (PAE shows 3)
+    max_invalid: Count = 3
+    max_repeats: Count = 3  # early stop after the same action this many times in a row
+    history: Annotated[int, Field(ge=0)] = 3  # past actions shown in the prompt (PAE shows 3)
     evaluate: bool = True  # score the episode with the env's scorer when it ends
     allowed_origins: list[str] = []
     prewarm: bool = True  # make the next episode's context while this one runs

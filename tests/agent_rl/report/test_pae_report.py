@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from agent_rl.core.stats import wilson_interval
 from agent_rl.core.types import Episode, Turn
 from agent_rl.report.pae import pae_report
-from agent_rl.rollout.gp_eval import wilson_interval
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.runlog import MetricsLogger
 
