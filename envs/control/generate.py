@@ -142,6 +142,8 @@ def _claim_settings(path: Path, cfg: GenConfig) -> None:
 def _resolve_style(cfg: GenConfig, name: DatasetName) -> GenConfig:
     """The settings with the style (and the maze's action noise) filled in from the dataset name; refuses what
     we cannot make."""
+    if name.env.startswith("visual-"):
+        raise UserError("only state-based datasets can be generated here (drop the 'visual-' prefix)")
     style = cfg.noise_style or name.style
     if name.family in NAVIGATION:
         if style not in ("navigate", "stitch"):

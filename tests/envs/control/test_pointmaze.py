@@ -124,6 +124,7 @@ def test_same_seed_same_data_and_another_seed_differs(generated, tmp_path):
         ({"action_noise": -0.1}, "at least 0"),
         ({"dataset": "pointmaze-medum-navigate-v0"}, "no OGBench environment"),
         ({"dataset": "antmaze-medium-navigate-v0"}, "expert policies"),
+        ({"dataset": "visual-pointmaze-medium-navigate-v0"}, "state-based"),
         ({"dataset": "cube-single-play-v0", "action_noise": 0.3}, "pointmaze data only"),
     ],
 )
