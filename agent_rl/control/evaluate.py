@@ -9,13 +9,21 @@ import gymnasium
 import numpy as np
 
 
+def _reset(env: gymnasium.Env, seed: int, options: dict | None = None) -> tuple[np.ndarray, dict]:
+    """Reset with a seed that fixes the whole episode: OGBench's envs draw the start and goal jitter (all of it
+    in the mazes, part of it in manipulation) from numpy's global generator, which `reset(seed=...)` leaves
+    alone."""
+    np.random.seed(seed)
+    return env.reset(seed=seed, options=options)
+
+
 def evaluate(
     act: Callable[[np.ndarray], np.ndarray], env: gymnasium.Env, episodes: int, seed: int = 0
 ) -> dict[str, float]:
     """Success rate and mean return of `act` over `episodes` real episodes of a single-task env."""
     successes, returns = [], []
     for ep in range(episodes):
-        obs, info = env.reset(seed=seed + ep)
+        obs, info = _reset(env, seed + ep)
         done, total = False, 0.0
         while not done:
             obs, reward, terminated, truncated, info = env.step(act(obs))
@@ -43,9 +51,7 @@ def evaluate_goals(
     for task in tasks:
         successes = []
         for ep in range(episodes):
-            obs, info = env.reset(
-                seed=seed + 1000 * task + ep, options={"task_id": task, "render_goal": False}
-            )
+            obs, info = _reset(env, seed + 1000 * task + ep, {"task_id": task, "render_goal": False})
             goal, done = info["goal"], False
             while not done:
                 obs, _, terminated, truncated, info = env.step(act(obs, goal))

@@ -1,9 +1,11 @@
-"""Generate OGBench-format manipulation datasets locally with the scripted oracles shipped in `ogbench`.
+"""Generate OGBench-format datasets locally: manipulation with the scripted oracles shipped in `ogbench`,
+pointmaze navigation with our waypoint controller (`envs.control.pointmaze`).
 
-The official servers cannot be reached here, so we replay the data-collection loop: the env runs in
-`data_collection` mode without terminating at the goal, an oracle drives the arm towards a random target, and
-whenever the oracle is done the env draws a new target. "play" data uses the noisy plan oracles; "noisy" data
-uses the Markov oracles plus uniformly random actions.
+The official servers cannot be reached here, so we replay the data-collection loop. Manipulation: the env runs
+in `data_collection` mode without terminating at the goal, an oracle drives the arm towards a random target,
+and whenever the oracle is done the env draws a new target. "play" data uses the noisy plan oracles; "noisy"
+data uses the Markov oracles plus uniformly random actions. Pointmaze: a noisy BFS waypoint controller walks
+to random goal cells, a new one each time it gets there ("navigate"), or to one goal 4 cells away ("stitch").
 
 Episodes are written in chunks (`DIR/.chunks-NAME/chunk_XXXXX.npz`, each seeded by its index), so an
 interrupted run resumes from the last finished chunk and produces the same data as an uninterrupted one.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -25,8 +28,10 @@ from tqdm import tqdm
 
 from agent_rl.errors import UserError
 from envs.control.ogbench_envs import DatasetName
+from envs.control.pointmaze import MAZE_NOISE, WaypointController, collect_maze_episode, make_maze_env
 
-NoiseStyle = Literal["play", "noisy"]
+NoiseStyle = Literal["play", "noisy", "navigate", "stitch"]
+NAVIGATION = ("pointmaze",)  # locomotion families whose expert is scripted (ant/humanoid need trained ones)
 
 
 @dataclass
@@ -37,6 +42,7 @@ class GenConfig:
     noise_style: NoiseStyle | None = None  # default: the style in the dataset name
     p_random_action: float = 0.2  # "noisy" style only
     chunk_episodes: int = 10
+    action_noise: float | None = None  # pointmaze only: the controller's Gaussian σ (default OGBench's 0.5)
     seed: int = 0
 
 
@@ -133,6 +139,47 @@ def _claim_settings(path: Path, cfg: GenConfig) -> None:
         )
 
 
+def _resolve_style(cfg: GenConfig, name: DatasetName) -> GenConfig:
+    """The settings with the style (and the maze's action noise) filled in from the dataset name; refuses what
+    we cannot make."""
+    if name.env.startswith("visual-"):
+        raise UserError("only state-based datasets can be generated here (drop the 'visual-' prefix)")
+    style = cfg.noise_style or name.style
+    if name.family in NAVIGATION:
+        if style not in ("navigate", "stitch"):
+            raise UserError(f"{name.family} data comes in the 'navigate' or 'stitch' style, got {style!r}")
+        noise = MAZE_NOISE if cfg.action_noise is None else cfg.action_noise
+        if not (np.isfinite(noise) and noise >= 0):
+            raise UserError(f"--action-noise must be a number of at least 0, got {noise}")
+        return replace(cfg, noise_style=style, action_noise=noise)
+    if not name.is_manipulation:
+        raise UserError(
+            f"local generation supports manipulation (cube, scene, puzzle) and pointmaze, not {name.family!r}: "
+            "its locomotion data needs expert policies that ogbench does not ship; download the official .npz "
+            "files instead"
+        )
+    if style not in ("play", "noisy"):
+        raise UserError(f"noise style must be 'play' or 'noisy', got {style!r} (pass --noise-style)")
+    if cfg.action_noise is not None:
+        raise UserError("--action-noise applies to pointmaze data only")
+    return replace(cfg, noise_style=style)
+
+
+def _episode_collector(name: DatasetName, cfg: GenConfig) -> tuple[gymnasium.Env, Callable[[int], dict]]:
+    """The data-collection env and a function from an episode's seed to its steps."""
+    if name.family in NAVIGATION:
+        env = make_maze_env(name.env_id, cfg.episode_steps)
+        controller = WaypointController.for_env(env)
+        return env, lambda seed: collect_maze_episode(
+            env, controller, cfg.noise_style, cfg.episode_steps, cfg.action_noise, seed
+        )
+    env = gymnasium.make(
+        name.env_id, terminate_at_goal=False, mode="data_collection", max_episode_steps=cfg.episode_steps
+    )
+    oracles = _make_oracles(env, name.family, cfg.noise_style)
+    return env, lambda seed: _collect_episode(env, oracles, cfg, cfg.noise_style, seed)
+
+
 def dataset_paths(out_dir: str | Path, dataset: str) -> tuple[Path, Path]:
     out = Path(out_dir)
     return out / f"{dataset}.npz", out / f"{dataset}-val.npz"
@@ -143,14 +190,7 @@ def generate(cfg: GenConfig, out_dir: str | Path, progress: bool = True) -> tupl
     import ogbench  # noqa: F401  (registers the env ids)
 
     name = DatasetName.parse(cfg.dataset)
-    style: NoiseStyle = cfg.noise_style or name.style  # type: ignore[assignment]
-    if style not in ("play", "noisy"):
-        raise UserError(f"noise style must be 'play' or 'noisy', got {style!r} (pass --noise-style)")
-    if not name.is_manipulation:
-        raise UserError(
-            f"local generation supports manipulation (cube, scene, puzzle), not {name.family!r}: locomotion data "
-            "needs expert policies that ogbench does not ship; download the official .npz files instead"
-        )
+    cfg = _resolve_style(cfg, name)
     if cfg.episodes < 10:
         raise UserError(
             "generate at least 10 episodes, so that the validation split (episodes // 10) is not empty"
@@ -165,7 +205,7 @@ def generate(cfg: GenConfig, out_dir: str | Path, progress: bool = True) -> tupl
     except gymnasium.error.Error as err:
         raise UserError(f"no OGBench environment for {cfg.dataset!r}: {err}") from None
     train_path, val_path = dataset_paths(out_dir, name.dataset)
-    _claim_settings(Path(out_dir) / f"{name.dataset}.settings.json", replace(cfg, noise_style=style))
+    _claim_settings(Path(out_dir) / f"{name.dataset}.settings.json", cfg)
     if train_path.exists() and val_path.exists():
         return train_path, val_path
     chunk_dir = Path(out_dir) / f".chunks-{name.dataset}"
@@ -174,10 +214,7 @@ def generate(cfg: GenConfig, out_dir: str | Path, progress: bool = True) -> tupl
     total = cfg.episodes + cfg.episodes // 10
     n_chunks = -(-total // cfg.chunk_episodes)
     done = [i for i in range(n_chunks) if (chunk_dir / f"chunk_{i:05d}.npz").exists()]
-    env = gymnasium.make(
-        name.env_id, terminate_at_goal=False, mode="data_collection", max_episode_steps=cfg.episode_steps
-    )
-    oracles = _make_oracles(env, name.family, style)
+    env, collect = _episode_collector(name, cfg)
     bar = tqdm(
         total=total,
         initial=len(done) * cfg.chunk_episodes,
@@ -192,7 +229,7 @@ def generate(cfg: GenConfig, out_dir: str | Path, progress: bool = True) -> tupl
         episodes = range(chunk * cfg.chunk_episodes, min(total, (chunk + 1) * cfg.chunk_episodes))
         merged: dict[str, list] = {}
         for ep in episodes:
-            for k, v in _collect_episode(env, oracles, cfg, style, seed=cfg.seed * 1_000_003 + ep).items():
+            for k, v in collect(cfg.seed * 1_000_003 + ep).items():
                 merged.setdefault(k, []).extend(v)
             bar.update(1)
         _save_atomic(path, _to_arrays(merged))
