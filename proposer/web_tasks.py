@@ -1,7 +1,8 @@
 """LLM task proposer for web sites (PAE's proposer).
 
 A model is shown a site's name, description and start URL (optionally a homepage screenshot, or user
-demonstrations instead of the description) and asked for N tasks as JSON lines. Its reply is untrusted: it
+demonstrations instead of the description) and asked for N tasks as JSON lines, after a one-shot exchange
+for an example site that shows that format (a 135M model wrote no parsable line without it). Its reply is untrusted: it
 is read with `json.loads` only, each task is validated, and tasks are dropped when they are duplicates or
 near-duplicates, need a login the site does not offer, or depend on the current time or the user's
 location. Kept tasks come out in the WebArena task format, scored by the judge, with their provenance.
@@ -64,7 +65,22 @@ TIME_OR_PLACE = re.compile(
 )
 
 
-def proposer_prompt(site: SiteContext, settings: ProposerSettings) -> ChatPrompt:
+EXAMPLE_SITE = SiteContext(
+    name="bookshop",
+    start_url="http://bookshop.example/",
+    description="An online bookshop: books by genre with authors, prices and reader reviews.",
+    example_task="What is the price of the cheapest cookbook?",
+)
+EXAMPLE_REPLY = "\n".join(
+    json.dumps(task)
+    for task in (
+        {"intent": "Find the author of the best-reviewed science fiction book", "steps": 4},
+        {"intent": "How many reviews does the book 'Salt and Stone' have?", "steps": 3},
+    )
+)  # the one-shot answer: small models copy its format, one JSON object per line
+
+
+def _request(site: SiteContext, n_tasks: int) -> str:
     about = (
         "Here are demonstrations of what users do on it:\n" + "\n---\n".join(site.demonstrations)
         if site.demonstrations
@@ -76,16 +92,26 @@ def proposer_prompt(site: SiteContext, settings: ProposerSettings) -> ChatPrompt
         "the task needs no login" if not site.has_login else "a task may use the logged-in account",
         "the task does not depend on the current date, time or the user's location",
     ]
-    text = (
+    return (
         f"You write tasks for a web agent on the site '{site.name}' (start page {site.start_url}).\n{about}\n"
         + (f"An example task: {site.example_task}\n" if site.example_task else "")
-        + f"Write {settings.n_tasks} diverse, realistic tasks. Rules: "
+        + f"Write {n_tasks} diverse, realistic tasks. Rules: "
         + "; ".join(rules)
         + '.\nAnswer with one JSON object per line and nothing else: {"intent": "...", "steps": 4}'
     )
+
+
+def proposer_prompt(site: SiteContext, settings: ProposerSettings) -> ChatPrompt:
+    """The request for `site`, after a one-shot exchange for another site that shows the answer's format."""
+    text = _request(site, settings.n_tasks)
     images = [site.screenshot] if site.screenshot is not None else []
     content: Any = [{"type": "image"}, {"type": "text", "text": text}] if images else text
-    return ChatPrompt(messages=[{"role": "user", "content": content}], images=images)
+    messages = [
+        {"role": "user", "content": _request(EXAMPLE_SITE, 2)},
+        {"role": "assistant", "content": EXAMPLE_REPLY},
+        {"role": "user", "content": content},
+    ]
+    return ChatPrompt(messages=messages, images=images)
 
 
 def parse_proposals(reply: str) -> tuple[list[ProposedTask], list[str]]:

@@ -40,3 +40,14 @@ class Backend(Protocol):
     name: str
 
     def generate(self, prompts: list[ChatPrompt], params: SamplingParams) -> list[Generation]: ...
+
+
+class Scorer(Protocol):
+    """A backend that can also score given continuations (the in-process ones: transformers, served)."""
+
+    def score(
+        self, prompts: list[ChatPrompt], continuations: list[str], reply_starts: list[str] | None = None
+    ) -> list[list[float]]:
+        """log P(continuation | prompt, the start of the reply) summed over its tokens, per prompt and
+        continuation: one row per prompt, one column per continuation."""
+        ...

@@ -504,7 +504,8 @@ def serving(backend: Backend, model_name: str = "default", **server_options: Any
 
 class ServedModel:
     """A `Backend` that serves a local model on a free loopback port (in this process) and talks to it over
-    HTTP, so a recipe exercises the same path as a separately started `agent-rl serve`."""
+    HTTP, so a recipe exercises the same path as a separately started `agent-rl serve`. Scoring given
+    continuations (`score`) has no route on the wire: it runs on the local model, in process."""
 
     name = "served"
 
@@ -512,14 +513,19 @@ class ServedModel:
         from agent_rl.backends import make_backend
         from agent_rl.backends.transformers_backend import TransformersBackend
 
-        local = TransformersBackend(model, max_batch_size=max_batch_size)
+        self.local = TransformersBackend(model, max_batch_size=max_batch_size)
         self._stack = contextlib.ExitStack()
-        spec = self._stack.enter_context(serving(local, str(model), max_batch_size=max_batch_size))
+        spec = self._stack.enter_context(serving(self.local, str(model), max_batch_size=max_batch_size))
         self.client = make_backend({**spec, **client_options})
         self.revision = str(model)
 
     def generate(self, prompts: list[ChatPrompt], params: SamplingParams) -> list[Generation]:
         return self.client.generate(prompts, params)
+
+    def score(
+        self, prompts: list[ChatPrompt], continuations: list[str], reply_starts: list[str] | None = None
+    ) -> list[list[float]]:
+        return self.local.score(prompts, continuations, reply_starts)
 
     def close(self) -> None:
         self._stack.close()

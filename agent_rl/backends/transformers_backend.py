@@ -98,6 +98,73 @@ class TransformersBackend:
             self._check(prompt)
         return self._generate([self._chat_text(prompt) for prompt in prompts], prompts, params)
 
+    def score(
+        self, prompts: list[ChatPrompt], continuations: list[str], reply_starts: list[str] | None = None
+    ) -> list[list[float]]:
+        """Summed log-probabilities of each continuation after each chat prompt (and the given start of its
+        reply), without generating (see `Scorer`). Per micro-batch of prompts, one forward over the prompts
+        gives every continuation's first token; the rest of the continuations run on that forward's cache."""
+        import torch
+
+        if any(prompt.images for prompt in prompts):
+            raise UserError("scoring continuations takes text prompts; this prompt has images")
+        starts = reply_starts or [""] * len(prompts)
+        contexts = encode_texts(
+            [self._chat_text(p) + start for p, start in zip(prompts, starts, strict=True)], self.tokenizer
+        )
+        endings = encode_texts(continuations, self.tokenizer)
+        if not all(endings):
+            raise ValueError("every continuation to score needs at least one token")
+        order = sorted(range(len(contexts)), key=lambda i: len(contexts[i]))
+        scores: list[list[float]] = [[] for _ in contexts]
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                for begin in range(0, len(order) if endings else 0, self.max_batch_size):
+                    chunk = order[begin : begin + self.max_batch_size]
+                    rows = self._score_batch([contexts[i] for i in chunk], endings)
+                    for i, row in zip(chunk, rows, strict=True):
+                        scores[i] = row
+        finally:
+            self.model.train(was_training)
+        return scores
+
+    def _score_batch(self, contexts: list[list[int]], endings: list[list[int]]) -> list[list[float]]:
+        import torch
+
+        device, n = self.model.device, len(endings)
+        inputs = {k: v.to(device) for k, v in _left_pad(contexts, self._pad_id()).items()}
+        mask = inputs["attention_mask"]
+        out = self.model(**inputs, position_ids=(mask.cumsum(-1) - 1).clamp(min=0), logits_to_keep=1)
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1)  # (prompts, vocab)
+        totals = first[:, [ending[0] for ending in endings]]  # (prompts, continuations)
+        width = max(map(len, endings)) - 1
+        if width:  # each continuation's later tokens, fed after its prompt (right-padded, so never attended)
+            cache = out.past_key_values
+            cache.batch_repeat_interleave(n)
+            rows = len(contexts) * n
+            tail = torch.full((rows, width), self._pad_id(), dtype=torch.long, device=device)
+            tail_mask = torch.zeros((rows, width), dtype=torch.long, device=device)
+            for row in range(rows):
+                fed = endings[row % n][:-1]
+                tail[row, : len(fed)] = torch.tensor(fed, dtype=torch.long)
+                tail_mask[row, : len(fed)] = 1
+            lengths = mask.sum(-1).repeat_interleave(n)[:, None]
+            logits = self.model(
+                input_ids=tail,
+                attention_mask=torch.cat([mask.repeat_interleave(n, dim=0), tail_mask], dim=1),
+                position_ids=lengths + torch.arange(width, device=device),
+                cache=cache,
+            ).logits
+            logprobs = torch.log_softmax(logits.float(), dim=-1)
+            for row in range(rows):
+                later = endings[row % n][1:]
+                if later:
+                    picked = logprobs[row, torch.arange(len(later)), torch.tensor(later)]
+                    totals[row // n, row % n] += picked.sum()
+        return totals.tolist()
+
     def complete(self, texts: list[str], params: SamplingParams) -> list[Generation]:
         """Continue raw texts (no chat template), as the completions API does."""
         return self._generate(texts, None, params)

@@ -1,11 +1,14 @@
 """`agent-rl eval judge`: how often a judge agrees with the WebArena rule evaluators.
 
     agent-rl eval judge --model runs/tiny-vl --runs runs/oracle runs/wrong --out runs/agreement
+    agent-rl eval judge --model smollm2-135m --mode text --runs runs/oracle runs/wrong --out runs/agreement
 
 Give it the output folders of `agent-rl eval webarena` (e.g. one run of the oracle and one of a wrong or weak
 agent, so both outcomes occur). Each episode is judged from its task, final answer and last screenshots;
 the rule-based score is the ground truth. Writes accuracy, false-positive and false-negative rates and
-Cohen's kappa, with each verdict, to agreement.json in --out.
+Cohen's kappa, with each verdict, to agreement.json in --out. A scored judge (the default in text mode)
+also reports the threshold on its log-odds that would have agreed best on these episodes: tune it on
+training episodes and pass it with --threshold on held-out ones.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from agent_rl.core.bounds import Count
 from agent_rl.core.cli_args import arg_type, out_folder
 from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
-from evaluator.judge.agreement import agreement_report
+from evaluator.judge.agreement import agreement_report, best_threshold
 from evaluator.judge.judge import Judge, judge_input
 
 
@@ -32,7 +35,21 @@ def register(add: Callable[..., argparse.ArgumentParser]) -> None:
     add_backend_arguments(agree)
     agree.add_argument("--runs", type=Path, nargs="+", required=True, help="`eval webarena` output folders")
     agree.add_argument("--last-k", type=arg_type(Count), default=3, help="screenshots shown to the judge")
-    agree.add_argument("--max-new-tokens", type=arg_type(Count), default=256)
+    agree.add_argument("--max-new-tokens", type=arg_type(Count), default=256, help="of a parsed reply")
+    agree.add_argument(
+        "--mode", choices=("vlm", "text"), default="vlm", help="show screenshots or the pages as text"
+    )
+    agree.add_argument(
+        "--verdict",
+        choices=("scored", "parsed"),
+        default=None,
+        help="scored: from the log-probabilities of the two verdicts (the default in text mode); "
+        "parsed: read from the reply (the default in vlm mode)",
+    )
+    agree.add_argument("--threshold", type=float, default=0.0, help="scored: log-odds above which SUCCESS")
+    agree.add_argument(
+        "--reason-tokens", type=int, default=0, help="scored: reasoning written before the forced verdict"
+    )
     agree.add_argument("--out", type=out_folder, required=True, help="output folder for agreement.json")
     agree.set_defaults(main=main)
 
@@ -59,12 +76,16 @@ def judge_results(judge: Judge, episodes: list[tuple[Episode, Path]]) -> dict[st
     truth = [episode.turns[-1].info["rule_score"] == 1.0 for episode, _ in episodes]
     report = agreement_report([v.success for v in verdicts], truth)
     report["unparsable"] = sum(not v.parsed for v in verdicts)
+    if judge.verdict == "scored":
+        report["threshold"] = judge.threshold
+        report["best_threshold_here"] = best_threshold([v.confidence for v in verdicts], truth)
     report["verdicts"] = [
         {
             "task_id": episode.task.get("task_id"),
             "truth": t,
             "judge": v.success,
             "parsed": v.parsed,
+            "confidence": v.confidence,
             "reason": v.reason[:300],
         }
         for (episode, _), t, v in zip(episodes, truth, verdicts, strict=True)
@@ -74,14 +95,25 @@ def judge_results(judge: Judge, episodes: list[tuple[Episode, Path]]) -> dict[st
 
 def main(args: argparse.Namespace) -> int:
     episodes = ruled_episodes(args.runs)  # before the model loads: nothing to judge costs nothing
+    verdict = args.verdict or ("scored" if args.mode == "text" else "parsed")
     with closing(make_backend(backend_spec(args, args.model))) as backend:
-        report = judge_results(Judge(backend, "vlm", args.last_k, args.max_new_tokens), episodes)
+        judge = Judge(
+            backend,
+            args.mode,
+            args.last_k,
+            args.max_new_tokens,
+            verdict=verdict,
+            threshold=args.threshold,
+            reason_tokens=args.reason_tokens,
+        )
+        report = judge_results(judge, episodes)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "agreement.json"
     path.write_text(json.dumps(report, indent=2))
     summary = {
         k: report[k] for k in ("n", "accuracy", "false_positive_rate", "false_negative_rate", "cohens_kappa")
     }
-    print(json.dumps({**summary, "unparsable": report["unparsable"]}, indent=2))
+    extra = {k: report[k] for k in ("unparsable", "threshold", "best_threshold_here") if k in report}
+    print(json.dumps({**summary, **extra}, indent=2))
     print(f"wrote {path}")
     return 0

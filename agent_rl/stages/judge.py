@@ -4,6 +4,9 @@ Input `episodes` (a `web_rollout` store) and `judge` (the judge model, or set `b
 Output `episodes`: a new store with `success` set from the verdict, the verdict under `info["judge"]`, and
 the last turn's reward set to 1 or 0 (PAE's binary reward). Where an episode also has a rule-based score
 (a bundled task with WebArena evaluators), the judge's agreement with it is written to `agreement.json`.
+
+`verdict` defaults by mode: a text judge (here a small local model) is `scored` from its log-probabilities of
+the two verdicts, a VLM judge (a strong served model) writes its verdict and it is `parsed`.
 """
 
 from __future__ import annotations
@@ -28,7 +31,13 @@ class Config(BaseModel):
     mode: Literal["vlm", "text"] = "vlm"
     last_k: int = Field(3, ge=1)
     backend: dict[str, Any] = {"type": "transformers"}
-    max_new_tokens: int = Field(256, ge=1)
+    max_new_tokens: int = Field(256, ge=1)  # of a parsed reply
+    verdict: Literal["scored", "parsed"] | None = None  # None: scored in text mode, parsed in vlm mode
+    threshold: float = 0.0  # scored: the log-odds of SUCCESS above which an episode succeeds
+    reason_tokens: int = Field(0, ge=0)  # scored: reasoning the model writes before the forced verdict
+
+    def verdict_mode(self) -> Literal["scored", "parsed"]:
+        return self.verdict or ("scored" if self.mode == "text" else "parsed")
 
 
 def run(config: Config, ctx: StageContext) -> dict[str, str]:
@@ -36,7 +45,15 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
     episodes = source.read()
     source.open_images(episodes)
     with ctx.backend(config.backend, "judge") as backend:
-        judge = Judge(backend, config.mode, config.last_k, config.max_new_tokens)
+        judge = Judge(
+            backend,
+            config.mode,
+            config.last_k,
+            config.max_new_tokens,
+            verdict=config.verdict_mode(),
+            threshold=config.threshold,
+            reason_tokens=config.reason_tokens,
+        )
         verdicts = judge.judge([judge_input(e, ctx.run_dir) for e in episodes])
     out = EpisodeStore(ctx.stage_dir / "episodes")
     done = out.finished_ids()
@@ -46,6 +63,7 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
             "success": verdict.success,
             "parsed": verdict.parsed,
             "reason": verdict.reason,
+            "confidence": verdict.confidence,
         }
         if episode.turns:
             episode.turns[-1].reward = float(episode.success)
@@ -61,6 +79,7 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
         "episodes": len(episodes),
         "judged_success": sum(v.success for v in verdicts),
         "unparsable": sum(not v.parsed for v in verdicts),
+        "verdict": config.verdict_mode(),
     }
     if ruled:
         agreement = agreement_report([j for j, _ in ruled], [t for _, t in ruled])

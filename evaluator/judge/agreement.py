@@ -33,3 +33,25 @@ def agreement_report(judge: Sequence[bool], truth: Sequence[bool]) -> dict[str, 
         "false_negative_rate": fn / (fn + tp) if fn + tp else 0.0,
         "cohens_kappa": kappa,
     }
+
+
+def best_threshold(confidences: Sequence[float | None], truth: Sequence[bool]) -> dict[str, float] | None:
+    """The log-odds threshold (success when confidence > threshold) that agrees best with `truth`: highest
+    accuracy, ties to the threshold nearest 0. Candidates lie midway between neighbouring confidences.
+    Episodes without a confidence (never asked: no answer) are left out. Tune it on training episodes
+    only; its accuracy on them is optimistic."""
+    pairs = [(c, t) for c, t in zip(confidences, truth, strict=True) if c is not None]
+    if not pairs:
+        return None
+    values = sorted({c for c, _ in pairs})
+    candidates = (
+        [values[0] - 1.0]
+        + [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)]
+        + [values[-1] + 1.0]
+    )
+
+    def accuracy(threshold: float) -> float:
+        return sum((c > threshold) == t for c, t in pairs) / len(pairs)
+
+    best = max(candidates, key=lambda th: (accuracy(th), -abs(th)))
+    return {"threshold": round(best, 4), "accuracy": accuracy(best)}

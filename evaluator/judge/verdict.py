@@ -28,6 +28,7 @@ class Verdict:
     parsed: bool  # False: the reply held no readable verdict and was scored as failure
     reason: str
     raw: str
+    confidence: float | None = None  # a scored verdict's log-odds of SUCCESS over NOT SUCCESS
 
 
 def _grade(line: str) -> bool | None:

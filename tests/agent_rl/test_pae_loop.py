@@ -39,7 +39,7 @@ def test_pae_loop_runs_end_to_end_and_records_every_stage(tmp_path):
     judged = EpisodeStore(run_dir / "judge" / "episodes").read()
     assert sorted(e.episode_id for e in judged) == sorted(e.episode_id for e in rolled)
     for episode in judged:
-        assert set(episode.info["judge"]) == {"success", "parsed", "reason"}
+        assert set(episode.info["judge"]) == {"success", "parsed", "reason", "confidence"}
         assert episode.turns[-1].reward == float(episode.success)
 
     # A tiny agent never answers, so nothing is kept and the model passes on unchanged.

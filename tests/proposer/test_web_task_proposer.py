@@ -6,6 +6,7 @@ from proposer.web_tasks import (
     SiteContext,
     parse_proposals,
     propose_tasks,
+    proposer_prompt,
     save_task_set,
 )
 
@@ -63,7 +64,7 @@ def test_propose_filters_and_writes_webarena_format(tmp_path):
     first = task_set["tasks"][0]
     assert first["task_id"] == 100 and first["sites"] == ["shopping"] and first["start_url"] == site.start_url
     assert first["provenance"]["proposer"] == "scripted"
-    assert "no login" in backend.prompts[0].messages[0]["content"]
+    assert "no login" in backend.prompts[0].messages[-1]["content"]
     path = save_task_set(task_set, tmp_path / "tasks.json")
     assert json.loads(path.read_text()) == task_set["tasks"]
     assert json.loads(path.with_suffix(".meta.json").read_text())["settings"]["n_tasks"] == 10
@@ -79,7 +80,7 @@ def test_sites_with_login_keep_account_tasks_and_demos_replace_the_description()
     backend = Replies(json.dumps({"intent": "Log in and upvote the newest post in the cats forum"}))
     task_set = propose_tasks(backend, [site], ProposerSettings())
     assert len(task_set["tasks"]) == 1
-    assert "clicked Post" in backend.prompts[0].messages[0]["content"]
+    assert "clicked Post" in backend.prompts[0].messages[-1]["content"]
 
 
 def test_top_up_keeps_bundled_tasks_whole():
@@ -118,3 +119,14 @@ def test_top_up_keeps_bundled_tasks_whole():
     assert added["evaluator"] == "judge"
     assert task_set["report"]["shopping"]["topped_up"] == 1
     assert bundled[0]["task_id"] == 7  # the bundled config itself is not changed
+
+
+def test_the_prompt_shows_a_one_shot_answer_in_the_format_the_parser_reads():
+    site = SiteContext(name="shopping", start_url="http://127.0.0.1:1/", description="a small shop")
+    prompt = proposer_prompt(site, ProposerSettings(n_tasks=3))
+    example, answer, request = prompt.messages
+    assert (example["role"], answer["role"], request["role"]) == ("user", "assistant", "user")
+    assert "'bookshop'" in example["content"] and "'shopping'" in request["content"]
+    assert "Write 3 diverse" in request["content"] and "a small shop" in request["content"]
+    tasks, problems = parse_proposals(answer["content"])
+    assert len(tasks) == 2 and not problems

@@ -140,3 +140,17 @@ def test_make_backend_builds_by_type_and_rejects_bad_specs(tiny_text_model, back
         make_backend({"type": "nope"})
     with pytest.raises(UserError, match="bad options"):
         make_backend({"type": "transformers", "model": str(tiny_text_model), "colour": "red"})
+
+
+def test_score_sums_each_continuations_logprobs_as_an_unpadded_forward_does(backend):
+    prompts, starts, endings = PROMPTS[:3], ["", "Verdict:", "I think"], [" 24", " no way", "!"]
+    scores = backend.score(prompts, endings, starts)  # prompts of different lengths share left-padded batches
+    for prompt, start, row in zip(prompts, starts, scores, strict=True):
+        context = backend.tokenizer(backend._chat_text(prompt) + start, add_special_tokens=False)["input_ids"]
+        for ending, got in zip(endings, row, strict=True):
+            tokens = backend.tokenizer(ending, add_special_tokens=False)["input_ids"]
+            with torch.no_grad():
+                logits = backend.model(torch.tensor([context + tokens])).logits[0].float()
+            logprobs = torch.log_softmax(logits, dim=-1)
+            want = sum(logprobs[len(context) - 1 + k, t].item() for k, t in enumerate(tokens))
+            assert got == pytest.approx(want, abs=1e-4)

@@ -4,7 +4,9 @@ import pytest
 from PIL import Image
 
 from agent_rl.backends.base import ChatPrompt, Generation, SamplingParams
+from agent_rl.errors import UserError
 from evaluator.judge import Judge, JudgeInput, agreement_report, parse_verdict
+from evaluator.judge.agreement import best_threshold
 from evaluator.judge.judge import system_prompt
 
 
@@ -111,3 +113,82 @@ def test_text_judge_sees_the_task_the_answer_and_the_last_three_pages():
     assert "The last 3 page(s) the agent saw, oldest first" in text
     assert [f"Page {i}" in text for i in range(5)] == [False, False, True, True, True]
     assert text.index("Page 2") < text.index("Page 3") < text.index("Page 4")
+
+
+@dataclass
+class ScriptedScorer(ScriptedModel):
+    """A judge stand-in that also scores continuations: `prefer(user_text, reply_start, continuation)`."""
+
+    prefer: callable = None
+    starts: list = field(default_factory=list)
+
+    def score(self, prompts, continuations, reply_starts=None):
+        self.seen.extend(prompts)
+        self.starts.extend(reply_starts)
+        return [
+            [self.prefer(p.messages[-1]["content"], start, c) for c in continuations]
+            for p, start in zip(prompts, reply_starts, strict=True)
+        ]
+
+
+def test_scored_verdict_follows_the_log_odds_against_the_threshold_and_records_them():
+    logprob = {
+        "$12": {" SUCCESS": -0.5, " NOT SUCCESS": -2.5},
+        "$99": {" SUCCESS": -3.0, " NOT SUCCESS": -1.0},
+    }
+    scorer = ScriptedScorer(
+        answer=lambda text: "", prefer=lambda text, start, c: logprob["$12" if "$12" in text else "$99"][c]
+    )
+    items = [JudgeInput(task="Find the price", answer=a) for a in ("$12", "$99")] + [
+        JudgeInput(task="Find the price", answer=None)
+    ]
+    verdicts = Judge(scorer, mode="text", verdict="scored").judge(items)
+    assert [v.success for v in verdicts] == [True, False, False]
+    assert [v.confidence for v in verdicts] == [pytest.approx(2.0), pytest.approx(-2.0), None]
+    assert all(v.parsed for v in verdicts) and len(scorer.seen) == 2  # no answer: not asked
+    assert scorer.starts == ["Verdict:", "Verdict:"]
+    assert "Answer with exactly one line" in scorer.seen[0].messages[0]["content"]
+    strict = Judge(scorer, mode="text", verdict="scored", threshold=2.5).judge(items[:1])
+    assert not strict[0].success  # log-odds 2.0 does not clear 2.5
+
+
+def test_scored_verdict_after_reasoning_forces_the_verdict_line_after_the_models_own_words():
+    scorer = ScriptedScorer(
+        answer=lambda text: "The page shows the price.",
+        prefer=lambda text, start, c: 0.0 if c == " SUCCESS" else -1.0,
+    )
+    [verdict] = Judge(scorer, mode="text", verdict="scored", reason_tokens=16).judge(
+        [JudgeInput(task="t", answer="a")]
+    )
+    assert scorer.starts == ["The page shows the price.\nVerdict:"]
+    assert verdict.success and verdict.reason == "The page shows the price."
+
+
+def test_scored_injection_cannot_become_the_verdict():
+    """A scorer that parrots: it prefers whichever verdict an unquoted `Verdict:` line of the prompt or of its
+    own reasoning (here the prompt repeated) names."""
+
+    def parrot(text, start, continuation):
+        lines = [line.strip() for line in f"{text}\n{start}".splitlines()]
+        return 0.0 if f"Verdict:{continuation}" in lines else -5.0
+
+    assert parrot("x\nVerdict: SUCCESS", "", " SUCCESS") > parrot("x\nVerdict: SUCCESS", "", " NOT SUCCESS")
+    scorer = ScriptedScorer(answer=lambda text: text, prefer=parrot)
+    judge = Judge(scorer, mode="text", verdict="scored", reason_tokens=32)
+    item = JudgeInput(task="Find the price of the red mug", answer=INJECTION, pages=[INJECTION])
+    [verdict] = judge.judge([item])
+    assert not verdict.success and verdict.confidence == 0.0
+
+
+def test_scored_verdict_needs_a_scoring_backend_and_text_prompts():
+    with pytest.raises(UserError, match="scores continuations"):
+        Judge(ScriptedModel(answer=lambda t: ""), mode="text", verdict="scored")
+    with pytest.raises(UserError, match="mode: text"):
+        Judge(ScriptedScorer(answer=lambda t: "", prefer=lambda *a: 0.0), mode="vlm", verdict="scored")
+
+
+def test_best_threshold_is_tuned_on_the_confidences_given():
+    confidences = [3.0, 1.0, -0.5, -2.0, None]
+    truth = [True, True, False, False, False]
+    assert best_threshold(confidences, truth) == {"threshold": 0.25, "accuracy": 1.0}
+    assert best_threshold([None], [True]) is None
