@@ -42,6 +42,7 @@ class ProposerSettings:
     max_new_tokens: int = 2048
     seed: int = 0
     near_duplicate_ratio: float = 0.9  # difflib ratio at or above which two intents count as the same task
+    replies_per_site: int = 1  # samples of the same request, pooled: a small model writes a line or two each
 
 
 class ProposedTask(BaseModel):
@@ -180,15 +181,20 @@ def to_webarena(
 def propose_tasks(
     backend: Backend, sites: list[SiteContext], settings: ProposerSettings, start_id: int = 0
 ) -> dict[str, Any]:
-    """One batched call over all sites. Returns the task set: tasks, per-site drop counts and the settings."""
+    """One batched call over all sites (`replies_per_site` samples each). Returns the task set: tasks, per-site
+    drop counts and the settings."""
     params = SamplingParams(
         max_new_tokens=settings.max_new_tokens, temperature=settings.temperature, seed=settings.seed
     )
     prompts = [proposer_prompt(site, settings) for site in sites]
-    replies = backend.generate(prompts, params)
+    k = settings.replies_per_site
+    replies = backend.generate([prompt for prompt in prompts for _ in range(k)], params)
     tasks, report = [], {}
-    for site, prompt, reply in zip(sites, prompts, replies, strict=True):
-        parsed, problems = parse_proposals(reply.text)
+    for n, (site, prompt) in enumerate(zip(sites, prompts, strict=True)):
+        parsed, problems = [], []
+        for reply in replies[n * k : (n + 1) * k]:
+            more, bad = parse_proposals(reply.text)
+            parsed, problems = parsed + more, problems + bad
         kept, dropped = filter_tasks(parsed, site, settings.near_duplicate_ratio)
         provenance = {
             "proposer": getattr(backend, "name", type(backend).__name__),

@@ -34,6 +34,7 @@ class Config(BaseModel):
     backend: dict[str, Any] = {"type": "transformers"}
     temperature: Temperature = 1.0
     max_new_tokens: int = Field(1024, ge=1)
+    replies_per_site: int = Field(1, ge=1)  # samples of each site's request, pooled (small models write few)
     top_up_from_bundled: bool = False
     sites_from_env: bool = False  # use the sites named by SHOPPING, REDDIT, ... instead of the bundled ones
     descriptions: dict[str, str] = {}  # site key -> description, over the bundled sites' own
@@ -71,6 +72,7 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
         temperature=config.temperature,
         max_new_tokens=config.max_new_tokens,
         seed=ctx.seed,
+        replies_per_site=config.replies_per_site,
     )
     with ctx.backend(config.backend, "proposer") as backend, live_sites(config.sites_from_env) as live:
         urls, descriptions = live[0], {**live[1], **config.descriptions}

@@ -130,3 +130,38 @@ def test_the_prompt_shows_a_one_shot_answer_in_the_format_the_parser_reads():
     assert "Write 3 diverse" in request["content"] and "a small shop" in request["content"]
     tasks, problems = parse_proposals(answer["content"])
     assert len(tasks) == 2 and not problems
+
+
+INTENTS = [
+    "Find the price of the red mug",
+    "Who wrote the newest forum post?",
+    "How many reviews does the lamp have?",
+    "Name the longest river in the wiki",
+    "Which brand makes the blue kettle?",
+    "List the categories of the shop",
+]
+
+
+class Numbered(Replies):
+    """Answers the i-th prompt of a call with a task naming i, and the last with a repeat of the fourth."""
+
+    def generate(self, prompts, params):
+        self.prompts.extend(prompts)
+        texts = [json.dumps({"intent": INTENTS[i]}) for i in range(len(prompts))]
+        texts[-1] = texts[3]
+        return [Generation(text=t) for t in texts]
+
+
+def test_several_replies_per_site_are_pooled_and_deduplicated():
+    sites = [SiteContext(name=n, start_url=f"http://127.0.0.1:{i}/") for i, n in enumerate(("shop", "wiki"))]
+    backend = Numbered("")
+    task_set = propose_tasks(backend, sites, ProposerSettings(n_tasks=5, replies_per_site=3))
+    assert len(backend.prompts) == 6  # one batched call: 3 samples of each site's request
+    assert (
+        backend.prompts[0] is backend.prompts[2]
+        and backend.prompts[3].messages[-1] != backend.prompts[0].messages[-1]
+    )
+    by_site = {s.name: [t["intent"] for t in task_set["tasks"] if t["sites"] == [s.name]] for s in sites}
+    assert by_site["shop"] == INTENTS[:3]
+    assert by_site["wiki"] == INTENTS[3:5]  # its 3rd repeats its 1st
+    assert task_set["report"]["wiki"]["parsed"] == 3 and task_set["report"]["wiki"]["duplicate"] == 1

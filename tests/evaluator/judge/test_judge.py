@@ -192,3 +192,31 @@ def test_best_threshold_is_tuned_on_the_confidences_given():
     truth = [True, True, False, False, False]
     assert best_threshold(confidences, truth) == {"threshold": 0.25, "accuracy": 1.0}
     assert best_threshold([None], [True]) is None
+
+
+def test_scored_verdict_on_a_real_model_follows_its_log_probs(tmp_path):
+    """A real tiny model with a hand-set preference: with its final norm zeroed every logit is 0, so each token
+    has log-probability -log(vocab) and the shorter continuation wins by exactly the difference in tokens."""
+    import math
+
+    import torch
+
+    from agent_rl.backends.transformers_backend import TransformersBackend
+    from agent_rl.models.tiny import build_tiny_text_model
+
+    backend = TransformersBackend(build_tiny_text_model(tmp_path / "tiny", seed=0), device="cpu")
+    with torch.no_grad():
+        backend.model.model.norm.weight.zero_()
+    tokens = [
+        len(backend.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in (" SUCCESS", " NOT SUCCESS")
+    ]
+    assert tokens[1] > tokens[0]  # " NOT" adds tokens, so the uniform model prefers SUCCESS
+    expected = (tokens[1] - tokens[0]) * math.log(backend.model.config.vocab_size)
+    items = [
+        JudgeInput(task="Find the price", answer="$12", pages=["URL: http://shop/\n[1] StaticText '$12'"])
+    ]
+    [verdict] = Judge(backend, mode="text", verdict="scored").judge(items)
+    assert verdict.confidence == pytest.approx(expected, abs=1e-3)
+    assert verdict.success
+    [stricter] = Judge(backend, mode="text", verdict="scored", threshold=expected + 0.1).judge(items)
+    assert not stricter.success
