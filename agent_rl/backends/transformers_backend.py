@@ -141,7 +141,7 @@ class TransformersBackend:
         totals = first[:, [ending[0] for ending in endings]]  # (prompts, continuations)
         width = max(map(len, endings)) - 1
         if width:  # each continuation's later tokens, fed after its prompt (right-padded, so never attended)
-            cache = out.past_key_values
+            cache = out.cache
             cache.batch_repeat_interleave(n)
             rows = len(contexts) * n
             tail = torch.full((rows, width), self._pad_id(), dtype=torch.long, device=device)
