@@ -79,7 +79,7 @@ def test_the_tiny_pae_recipe_warm_starts_evaluates_held_out_and_reports(tmp_path
     assert main(["run", str(recipe), "--out", str(run_dir)]) == 0
 
     state = json.loads((run_dir / "state.json").read_text())
-    assert list(state["finished"])[-1] == "report" and len(state["finished"]) == 15
+    assert list(state["finished"])[-1] == "report" and len(state["finished"]) == 10
     demos = EpisodeStore(run_dir / state["artifacts"]["demonstrations.episodes"]).read()
     assert len(demos) == 2 and all(e.success for e in demos)
     warm = state["artifacts"]["warm_start.checkpoint"]
@@ -87,10 +87,10 @@ def test_the_tiny_pae_recipe_warm_starts_evaluates_held_out_and_reports(tmp_path
     # the replay buffer starts with the demonstrations, so every iteration trains even without a judged success
     assert state["artifacts"]["fbc_1.checkpoint"] != warm
     report = json.loads((run_dir / state["artifacts"]["report.json"]).read_text())
-    assert [p["label"] for p in report["heldout"]] == ["eval_0", "eval_1", "eval_2"]
+    assert [p["label"] for p in report["heldout"]] == ["eval_0", "eval_1"]
     assert report["before_warm_start"]["label"] == "eval_base" and report["heldout"][0]["tasks"] == 1
     eval_rows = (run_dir / "eval_0" / "webarena" / "results.jsonl").read_text()
     assert "Ironwood Essential Webcam" not in eval_rows  # seed 1: the held-out shop sells other products
-    assert len(report["iterations"]) == 2 and report["iterations"][0]["trained_on"] >= 2
+    assert len(report["iterations"]) == 1 and report["iterations"][0]["trained_on"] >= 2
     assert report["judge"]["pooled"]["n"] >= 1  # topped-up bundled tasks carry rule scores
     assert (run_dir / state["artifacts"]["report.figure"]).is_file()
