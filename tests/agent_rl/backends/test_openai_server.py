@@ -108,3 +108,20 @@ def test_served_vlm_takes_images_as_data_urls_and_judges(tmp_path):
     assert len(verdicts) == 1
     # An untrained model writes no verdict line: that is a failure, flagged as unparsable.
     assert verdicts[0].success is False and verdicts[0].parsed is False
+
+
+def test_a_served_model_scores_continuations_in_process_and_the_openai_client_cannot(tiny_text_model):
+    from agent_rl.backends.openai_server import ServedModel
+    from agent_rl.errors import UserError
+
+    prompts, endings = [chat("hello"), chat("24")], [" SUCCESS", " NOT SUCCESS"]
+    served = ServedModel(str(tiny_text_model))
+    try:
+        assert served.score(prompts, endings, ["Verdict:"] * 2) == served.local.score(
+            prompts, endings, ["Verdict:"] * 2
+        )
+        assert Judge(served, mode="text", verdict="scored").judge([JudgeInput(task="t", answer="a")])
+        with pytest.raises(UserError, match="scores continuations"):
+            Judge(served.client, mode="text", verdict="scored")
+    finally:
+        served.close()
