@@ -32,3 +32,14 @@ def test_judge_agreement_against_rule_scores(tmp_path):
     assert report["accuracy"] == pytest.approx(0.5)
     assert report["false_negative_rate"] == 1.0 and report["false_positive_rate"] == 0.0
     assert report["cohens_kappa"] == pytest.approx(0.0)
+    # A scored text judge gives every episode a verdict, with its log-odds, and the best threshold here.
+    text_model = tmp_path / "text"
+    assert main(["model", "tiny", "--out", str(text_model)]) == 0
+    scored = tmp_path / "scored"
+    argv = ["eval", "judge", "--model", str(text_model), "--mode", "text", "--threshold=-1e9"]
+    assert main([*argv, *runs, "--out", str(scored)]) == 0
+    report = json.loads((scored / "agreement.json").read_text())
+    assert report["unparsable"] == 0 and report["threshold"] == -1e9
+    asked = [v for v in report["verdicts"] if v["confidence"] is not None]
+    assert len(asked) == 6 and all(v["judge"] for v in asked)  # every answer clears a threshold that low
+    assert report["false_negative_rate"] == 0.0 and report["best_threshold_here"]["accuracy"] >= 0.5
