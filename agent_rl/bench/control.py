@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 import torch
+from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
 from agent_rl.control.crl import CRL
@@ -73,6 +74,57 @@ def fql_speed(config: FQLConfig, steps: int, compile: bool = False) -> dict[str,
         "best_updates_per_s": 1.0 / min(times),
         "flops": float(counter.get_total_flops()),
         "warmup_s": warmup,
+    }
+
+
+OP_GROUPS = {  # the profiler's op names, by what they do
+    "matmul": ("aten::addmm", "aten::mm", "aten::bmm", "aten::baddbmm"),
+    "gelu": ("aten::gelu", "aten::gelu_backward"),
+    "layer_norm": ("aten::native_layer_norm", "aten::native_layer_norm_backward"),
+    "adam": ("aten::_fused_adam_",),
+    "polyak": ("aten::lerp_",),
+}
+
+
+def profile_update(
+    config: FQLConfig, updates: int, precision: str = "float32"
+) -> dict[str, dict[str, float]]:
+    """Where an eager update's time goes, in ms per update: each op group's self time (torch.profiler), and each
+    phase timed alone (best of `updates`): the forward (with the no-grad Euler flow inside it), the backward,
+    and the optimiser step with the target move. `other_ops` is every remaining op (elementwise, copies);
+    `python_and_autograd` is the wall time no op accounts for."""
+    agent, batch = FQL(OBS_DIM, ACTION_DIM, config).set_precision(precision), _batch(config.batch_size)
+    agent.update(batch)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        started = time.perf_counter()
+        for _ in range(updates):
+            agent.update(batch)
+        wall = (time.perf_counter() - started) / updates
+    ops = dict.fromkeys([*OP_GROUPS, "other_ops"], 0.0)
+    for event in prof.key_averages():
+        group = next((name for name, names in OP_GROUPS.items() if event.key in names), "other_ops")
+        ops[group] += event.self_cpu_time_total / 1e3 / updates
+    ops["python_and_autograd"] = max(0.0, wall * 1e3 - sum(ops.values()))
+    phases = dict.fromkeys(("forward", "backward", "step", "euler_flow"), float("inf"))
+    noise = torch.randn(config.batch_size, ACTION_DIM)
+    for _ in range(updates):
+        times = [time.perf_counter()]
+        loss, _ = agent._loss(batch)
+        times.append(time.perf_counter())
+        agent.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        times.append(time.perf_counter())
+        agent._move_targets()
+        agent.optimizer.step()
+        times.append(time.perf_counter())
+        with torch.autocast("cpu", torch.bfloat16, enabled=precision == "bf16"):
+            agent.flow_actions(batch["observations"], noise)
+        times.append(time.perf_counter())
+        for name, elapsed in zip(phases, np.diff(times), strict=True):
+            phases[name] = min(phases[name], elapsed * 1e3)
+    return {
+        "ops_ms": {k: round(v, 2) for k, v in ops.items()},
+        "phases_ms": {k: round(v, 2) for k, v in phases.items()},
     }
 
 
