@@ -18,12 +18,14 @@ import argparse
 import os
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
+from agent_rl.control.agent import Precision
 from agent_rl.control.crl import CRL
 from agent_rl.control.double_sharsa import DoubleSHARSA
 from agent_rl.control.fql import FQL, FQLConfig
@@ -31,15 +33,19 @@ from agent_rl.control.gcbc import GCBC
 from agent_rl.control.gciql import GCIQL
 from agent_rl.control.gcivl import GCIVL
 from agent_rl.control.hiql import HIQL
-from agent_rl.control.presets import CPU_PRESETS
+from agent_rl.control.presets import CPU_PRESETS, build_config
 from agent_rl.control.qrl import QRL
 from agent_rl.control.sharsa import SHARSA
 from agent_rl.core.bounds import Count
+from agent_rl.core.buffers import TransitionBuffer
 from agent_rl.core.cli_args import arg_type
 from agent_rl.core.gc_buffer import GoalBuffer
+from envs.control.datasets import load_datasets
+from envs.control.ogbench_envs import DatasetName
 
 OBS_DIM, ACTION_DIM = 28, 5  # cube-single
 REFERENCE_JAX_UPDATES_PER_S = 24.0
+TRANSITION_KEYS = ("observations", "actions", "rewards", "masks", "next_observations")
 GOAL_AGENTS = (GCBC, GCIVL, GCIQL, QRL, CRL, HIQL, SHARSA, DoubleSHARSA)
 
 
@@ -53,17 +59,15 @@ def _batch(batch_size: int) -> dict[str, torch.Tensor]:
     }
 
 
-def fql_speed(config: FQLConfig, steps: int, compile: bool = False) -> dict[str, float]:
-    """Median and best updates/s (each update timed alone: on a shared CPU the best is the fair one) and FLOPs."""
-    agent, batch = FQL(OBS_DIM, ACTION_DIM, config), _batch(config.batch_size)
+def fql_speed(config: FQLConfig, steps: int, precision: Precision = "float32", compile: bool = False) -> dict:
+    """Median and best updates/s (each update timed alone: on a shared CPU the best is the fair one)."""
+    agent, batch = FQL(OBS_DIM, ACTION_DIM, config).set_precision(precision), _batch(config.batch_size)
     if compile:
         agent.compile()
     started = time.perf_counter()
     for _ in range(3):  # warm-up (and compilation)
         agent.update(batch)
     warmup = time.perf_counter() - started
-    with FlopCounterMode(display=False) as counter:
-        FQL(OBS_DIM, ACTION_DIM, config).update(batch)
     times = []
     for _ in range(steps):
         started = time.perf_counter()
@@ -72,9 +76,15 @@ def fql_speed(config: FQLConfig, steps: int, compile: bool = False) -> dict[str,
     return {
         "updates_per_s": 1.0 / statistics.median(times),
         "best_updates_per_s": 1.0 / min(times),
-        "flops": float(counter.get_total_flops()),
         "warmup_s": warmup,
     }
+
+
+def update_flops(config: FQLConfig) -> float:
+    """FLOPs of one FQL update (forward and backward of every network it runs), by torch's FlopCounterMode."""
+    with FlopCounterMode(display=False) as counter:
+        FQL(OBS_DIM, ACTION_DIM, config).update(_batch(config.batch_size))
+    return float(counter.get_total_flops())
 
 
 OP_GROUPS = {  # the profiler's op names, by what they do
@@ -128,6 +138,48 @@ def profile_update(
     }
 
 
+PARITY_METRICS = ("critic_loss", "q_mean", "actor_loss", "bc_flow_loss", "distill_loss", "q_loss")
+
+
+def precision_parity(dataset: Path, steps: int, window: int) -> dict:
+    """FQL (CPU preset, the task table's α) on an OGBench dataset's task 1, float32 beside bf16: the same init,
+    batches and noise, so any gap is bf16's. Window means of each metric, and each metric's largest gap over the
+    windows relative to float32's value range."""
+    env = DatasetName.parse(dataset.name.removesuffix(".npz")).dataset_id
+    train, _ = load_datasets(env, dataset, task=1)
+    buffer = TransitionBuffer.from_dataset({k: train[k].astype(np.float32) for k in TRANSITION_KEYS})
+    config = build_config("fql", "cpu", env, {})
+    curves, seconds = {}, {}
+    for precision in ("float32", "bf16"):
+        torch.manual_seed(0)
+        agent = FQL(train["observations"].shape[1], train["actions"].shape[1], config).set_precision(
+            precision
+        )
+        rng, sums, curve = np.random.default_rng(0), dict.fromkeys(PARITY_METRICS, 0.0), []
+        started = time.perf_counter()
+        for step in range(1, steps + 1):
+            info = agent.update(buffer.sample(config.batch_size, rng))
+            for key in PARITY_METRICS:
+                sums[key] += float(info[key])
+            if step % window == 0:
+                curve.append({"step": step, **{k: round(v / window, 4) for k, v in sums.items()}})
+                sums = dict.fromkeys(PARITY_METRICS, 0.0)
+        curves[precision], seconds[precision] = curve, round(time.perf_counter() - started, 1)
+    gaps = {}
+    for key in PARITY_METRICS:
+        exact = np.array([row[key] for row in curves["float32"]])
+        mixed = np.array([row[key] for row in curves["bf16"]])
+        gaps[key] = round(float(np.abs(mixed - exact).max() / (np.ptp(exact) or 1.0)), 4)
+    return {
+        "dataset": str(dataset),
+        "task": 1,
+        "config": config.model_dump(mode="json"),
+        "seconds": seconds,
+        "max_gap_over_range": gaps,
+        "curves": curves,
+    }
+
+
 def goal_agent_speed(agent_cls, steps: int) -> float:
     """Median updates/s of a goal-conditioned agent at its reference defaults (its get_config batch and sizes)."""
     agent = agent_cls(OBS_DIM, ACTION_DIM)
@@ -152,9 +204,9 @@ def _goal_batch(goals, batch_size: int, episodes: int = 10, length: int = 1000) 
     return GoalBuffer(data, goals).sample(batch_size, rng)
 
 
-def sgemm_flops_per_s(size: int, seconds: float, windows: int = 5) -> float:
-    """Best FLOP/s of a large square float32 matmul over a few short windows (the CPU is shared)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def gemm_flops_per_s(size: int, seconds: float, dtype: torch.dtype, windows: int = 5) -> float:
+    """Best FLOP/s of a large square matmul over a few short windows (the CPU is shared)."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
     a @ b
     best = 0.0
     for _ in range(windows):
@@ -168,18 +220,41 @@ def sgemm_flops_per_s(size: int, seconds: float, windows: int = 5) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=arg_type(Count), default=20, help="timed FQL updates per variant")
-    parser.add_argument("--compile", action="store_true", help="also time the torch.compile'd update")
+    parser.add_argument("--compile", action="store_true", help="also time the torch.compile'd updates")
+    parser.add_argument(
+        "--parity-data",
+        type=Path,
+        default=None,
+        help="an OGBench .npz (e.g. scene-play-v0.npz): also train FQL float32 beside bf16 on its task 1",
+    )
+    parser.add_argument("--parity-steps", type=arg_type(Count), default=2000, help="updates per precision")
 
 
-def _row(speed: dict[str, float], sgemm: float) -> dict[str, float]:
-    achieved = speed["best_updates_per_s"] * speed["flops"]
+def _row(speed: dict[str, float], flops: float, limits: dict[str, float]) -> dict[str, float]:
+    achieved = speed["best_updates_per_s"] * flops
     return {
         "updates_per_s": round(speed["updates_per_s"], 3),
         "best_updates_per_s": round(speed["best_updates_per_s"], 3),
         "gflop_per_s": round(achieved / 1e9, 2),
-        "fraction_of_sgemm": round(achieved / sgemm, 4),
+        **{f"fraction_of_{name}": round(achieved / limit, 4) for name, limit in limits.items()},
         "vs_reference_jax": round(speed["best_updates_per_s"] / REFERENCE_JAX_UPDATES_PER_S, 3),
         "warmup_s": round(speed["warmup_s"], 1),
+    }
+
+
+def _variants(config: FQLConfig, steps: int, compile: bool) -> dict[str, dict]:
+    """Every way to run the same update: eager and (optionally) compiled, in float32 and bf16."""
+    runs = [(c, p) for c in ([False, True] if compile else [False]) for p in ("float32", "bf16")]
+    return {
+        f"{'compiled' if c else 'eager'}_{p}": fql_speed(config, steps, precision=p, compile=c)
+        for c, p in runs
+    }
+
+
+def _limits(size: int, seconds: float) -> dict[str, float]:
+    return {
+        "sgemm": gemm_flops_per_s(size, seconds, torch.float32),
+        "bf16_gemm": gemm_flops_per_s(size, seconds, torch.bfloat16),
     }
 
 
@@ -187,31 +262,39 @@ def run(args: argparse.Namespace) -> dict:
     quick = getattr(args, "quick", False)
     steps = 2 if quick else getattr(args, "steps", 20)
     size, seconds = (512, 0.3) if quick else (2048, 3.0)
+    compile = getattr(args, "compile", False)
     default = FQLConfig()
+    flops = update_flops(default)
     threads = torch.get_num_threads()
-    before = sgemm_flops_per_s(size, seconds)
-    rows = {"eager": fql_speed(default, steps)}
-    if getattr(args, "compile", False):
-        rows["compiled"] = fql_speed(default, steps, compile=True)
-    sgemm = max(before, sgemm_flops_per_s(size, seconds))
+    before = _limits(size, seconds)
+    rows = _variants(default, steps, compile)
+    after = _limits(size, seconds)
+    limits = {name: max(before[name], after[name]) for name in before}
+    profiles = {p: profile_update(default, max(2, steps // 4), p) for p in ("float32", "bf16")}
     torch.set_num_threads(1)
-    single = fql_speed(default, max(2, steps // 4))
-    sgemm_single = sgemm_flops_per_s(size, seconds)
+    single_limits = _limits(size, seconds)
+    single = _variants(default, max(2, steps // 4), compile)
     cpu_preset = fql_speed(FQLConfig(**CPU_PRESETS["fql"]), steps * 5)
     goal_agents = {cls.__name__: round(goal_agent_speed(cls, max(1, steps // 4)), 3) for cls in GOAL_AGENTS}
     torch.set_num_threads(threads)
+    parity = getattr(args, "parity_data", None)
     return {
         "threads": threads,
         "load_average_1min": round(_load(), 2),
         "fql_default": {"batch": default.batch_size, "hidden": list(default.actor_hidden), "flow_steps": 10},
-        "gflop_per_update": round(rows["eager"]["flops"] / 1e9, 3),
-        "sgemm_gflop_per_s": round(sgemm / 1e9, 2),
+        "gflop_per_update": round(flops / 1e9, 3),
+        **{f"{name}_gflop_per_s": round(limit / 1e9, 2) for name, limit in limits.items()},
         "reference_jax_updates_per_s": REFERENCE_JAX_UPDATES_PER_S,
-        **{f"fql_{name}": _row(speed, sgemm) for name, speed in rows.items()},
-        "single_thread": {"sgemm_gflop_per_s": round(sgemm_single / 1e9, 2), **_row(single, sgemm_single)},
+        **{f"fql_{name}": _row(speed, flops, limits) for name, speed in rows.items()},
+        "eager_profile_ms_per_update": profiles,
+        "single_thread": {
+            **{f"{name}_gflop_per_s": round(limit / 1e9, 2) for name, limit in single_limits.items()},
+            **{f"fql_{name}": _row(speed, flops, single_limits) for name, speed in single.items()},
+        },
         "fql_cpu_preset_single_thread_updates_per_s": round(cpu_preset["updates_per_s"], 2),
         "goal_agents_single_thread_updates_per_s": goal_agents,  # each at its get_config() size
-        "hours_for_1m_default_updates": round(1e6 / rows["eager"]["updates_per_s"] / 3600, 1),
+        "hours_for_1m_default_updates": round(1e6 / max(r["updates_per_s"] for r in rows.values()) / 3600, 1),
+        **({"precision_parity": precision_parity(parity, args.parity_steps, 100)} if parity else {}),
     }
 
 

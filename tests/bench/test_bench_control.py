@@ -6,12 +6,17 @@ from agent_rl.bench import control
 
 
 def test_bench_control_quick_reports_speed_against_the_sgemm_limit():
-    result = control.run(argparse.Namespace(quick=True, steps=2, compile=False))
+    result = control.run(argparse.Namespace(quick=True, steps=2, compile=False, parity_data=None))
     assert result["fql_default"] == {"batch": 256, "hidden": [512, 512, 512, 512], "flow_steps": 10}
-    eager = result["fql_eager"]
-    assert eager["updates_per_s"] > 0 and result["sgemm_gflop_per_s"] > 0
-    assert eager["fraction_of_sgemm"] > 0 and eager["vs_reference_jax"] > 0
-    assert result["single_thread"]["updates_per_s"] > 0
+    for variant in ("eager_float32", "eager_bf16"):
+        row = result[f"fql_{variant}"]
+        assert row["updates_per_s"] > 0 and row["vs_reference_jax"] > 0
+        assert row["fraction_of_sgemm"] > 0 and row["fraction_of_bf16_gemm"] > 0
+        assert result["single_thread"][f"fql_{variant}"]["updates_per_s"] > 0
+    assert result["sgemm_gflop_per_s"] > 0 and result["bf16_gemm_gflop_per_s"] > 0
+    for profile in result["eager_profile_ms_per_update"].values():
+        assert profile["ops_ms"]["matmul"] > 0 and profile["phases_ms"]["backward"] > 0
+        assert profile["phases_ms"]["euler_flow"] < profile["phases_ms"]["forward"]  # the flow runs inside it
     assert set(result["goal_agents_single_thread_updates_per_s"]) == {
         "GCBC",
         "GCIVL",
