@@ -145,7 +145,7 @@ def precision_parity(dataset: Path, steps: int, window: int) -> dict:
     """FQL (CPU preset, the task table's α) on an OGBench dataset's task 1, float32 beside bf16: the same init,
     batches and noise, so any gap is bf16's. Window means of each metric, and each metric's largest gap over the
     windows relative to float32's value range."""
-    env = DatasetName.parse(dataset.name.removesuffix(".npz")).dataset_id
+    env = DatasetName.parse(dataset.name.removesuffix(".npz")).dataset
     train, _ = load_datasets(env, dataset, task=1)
     buffer = TransitionBuffer.from_dataset({k: train[k].astype(np.float32) for k in TRANSITION_KEYS})
     config = build_config("fql", "cpu", env, {})

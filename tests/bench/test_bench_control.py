@@ -2,6 +2,8 @@
 
 import argparse
 
+import pytest
+
 from agent_rl.bench import control
 
 
@@ -29,3 +31,18 @@ def test_bench_control_quick_reports_speed_against_the_sgemm_limit():
     }
     # FLOPs of one update at the default size: about 12 GFLOP (forward + backward of every MLP it runs)
     assert 8 < result["gflop_per_update"] < 16
+
+
+@pytest.mark.e2e
+def test_precision_parity_trains_float32_beside_bf16_on_the_same_batches(tmp_path):
+    from envs.control.generate import GenConfig, generate
+
+    train, _ = generate(
+        GenConfig("cube-single-play-v0", episodes=10, episode_steps=20), tmp_path, progress=False
+    )
+    result = control.precision_parity(train, steps=6, window=3)
+    assert [row["step"] for row in result["curves"]["float32"]] == [3, 6]
+    assert [row["step"] for row in result["curves"]["bf16"]] == [3, 6]
+    assert result["config"]["alpha"] == 300.0  # cube-single's α from the task table
+    assert result["curves"]["float32"] != result["curves"]["bf16"]  # the same batches, different arithmetic
+    assert set(result["max_gap_over_range"]) == set(control.PARITY_METRICS)
