@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from agent_rl.core.networks import LAYER_NORM_EPS, MLP, Critic, GaussianActor
+from agent_rl.core.networks import LAYER_NORM_EPS, MLP, Critic, GaussianActor, gelu_tanh
 
 
 def test_hidden_layers_are_dense_then_gelu_then_layer_norm():
@@ -110,3 +110,14 @@ def test_under_bf16_autocast_hidden_layers_run_in_bf16_and_the_output_layer_in_f
     assert not torch.equal(out, exact)
     assert torch.allclose(out, exact, atol=0.05 * exact.abs().max().item())
     assert all(p.dtype == torch.float32 for p in net.parameters())
+
+
+def test_the_compiled_form_of_gelu_is_the_tanh_approximation_in_value_and_gradient(monkeypatch):
+    x = torch.linspace(-6, 6, 1001, dtype=torch.float64, requires_grad=True)
+    (eager_grad,) = torch.autograd.grad(gelu_tanh(x).sum(), x)
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    compiled = gelu_tanh(x)
+    (compiled_grad,) = torch.autograd.grad(compiled.sum(), x)
+    assert torch.allclose(compiled, F.gelu(x, approximate="tanh"), atol=1e-12)
+    assert torch.allclose(compiled_grad, eager_grad, atol=1e-12)
+    assert not torch.allclose(compiled, F.gelu(x), atol=1e-5)  # the tanh approximation, not erf
