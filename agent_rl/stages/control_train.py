@@ -69,7 +69,7 @@ class Config(BaseModel):
     device: str = "auto"  # auto: cuda when available, else cpu (agent_rl.core.device)
     torch_threads: int | None = Field(None, ge=1)  # e.g. 1 on a CPU shared with other jobs
     precision: Precision = "float32"  # bf16: autocast matmuls (AMX / tensor cores), float32 weights and Adam
-    compile: bool = False  # torch.compile the loss and its backward (a one-off compile of tens of seconds)
+    compile: bool = False  # fql: torch.compile the loss and its backward (a one-off compile of 1-2 minutes)
     pretrained: str | None = None  # an earlier control_train stage of this run to start every task from
     offline_steps: int = Field(1_000_000, ge=0)
     online_steps: int = Field(0, ge=0)  # online env steps (each followed by online.utd updates after warm-up)
@@ -90,6 +90,8 @@ class Config(BaseModel):
             raise ValueError("give dataset_path (an OGBench .npz) or generate: {episodes: N} to make one")
         if bad := [t for t in self.tasks if not 1 <= t <= NUM_TASKS]:
             raise ValueError(f"tasks must be in 1..{NUM_TASKS}, got {bad}")
+        if self.compile and self.agent != "fql":
+            raise ValueError(f"compile is measured for fql only, not {self.agent}: set compile: false")
         if self.agent in GOAL_AGENTS and self.online_steps:
             raise ValueError(f"{self.agent} is goal-conditioned and trains offline only: set online_steps: 0")
         try:

@@ -183,6 +183,8 @@ def test_config_errors_are_clear():
         Config(dataset_path="x.npz", stepz=3)
     with pytest.raises(ValidationError, match="precision"):
         _config(precision="fp16")
+    with pytest.raises(ValidationError, match="compile is measured for fql only"):
+        _config(agent="rebrac", compile=True)
 
 
 @pytest.mark.e2e
