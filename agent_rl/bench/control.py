@@ -1,15 +1,20 @@
 """`agent-rl bench control`: FQL update speed at the reference's default size against this machine's
-matrix-multiply limit, side by side in one run.
+matrix-multiply limits, side by side in one run.
 
-- The limit is the best large sgemm (2048³ float32, all cores) over a few short windows.
-- Ours: FQL updates at batch 256, (512,)*4 MLPs, 10 flow steps, cube-single shapes (obs 28, action 5), eager and
-  (with `--compile`) through torch.compile; FLOPs per update counted by torch's FlopCounterMode.
+- The limits are the best large gemms (2048³, all cores, then one thread) over a few short windows, in float32
+  (sgemm) and in bf16 (AMX on Sapphire Rapids).
+- Ours: FQL updates at batch 256, (512,)*4 MLPs, 10 flow steps, cube-single shapes (obs 28, action 5), eager in
+  float32 and bf16 and (with `--compile`) both through torch.compile; FLOPs per update counted by torch's
+  FlopCounterMode on the float32 update (the same work in either precision).
+- Where an eager update's time goes: op groups (matmul, GELU, LayerNorm, Adam, Polyak, the rest) and phases
+  (forward, its no-grad Euler flow, backward, optimiser step), per precision.
 - The authors' JAX reference ran 24 updates/s on this machine kind (issue 14's side-by-side measurement; JAX is
-  not installed here, so it is quoted, not rerun).
+  not installed here, so it is quoted, not rerun). On a shared CPU compare ratios to the same run's gemms.
+- With `--parity-data NPZ`: FQL trained in float32 beside bf16 on the same batches (`precision_parity`).
 Also: each goal-conditioned agent's updates/s at its reference defaults (OGBench's six: batch 1024, (512,)*3;
-SHARSA and double SHARSA: batch 1024, (1024,)*4), the CPU preset's updates/s, and single-thread speed with its
-own sgemm limit. On a CPU shared with other jobs one thread is much faster than two: each of an update's
-hundreds of small parallel ops waits for the second thread to be scheduled.
+SHARSA and double SHARSA: batch 1024, (1024,)*4) and the CPU preset's updates/s, on one thread. On a CPU
+shared with other jobs one thread is much faster than two: each of an update's hundreds of small parallel ops
+waits for the second thread to be scheduled.
 """
 
 from __future__ import annotations
