@@ -45,6 +45,7 @@ from agent_rl.core.bounds import Count
 from agent_rl.core.buffers import TransitionBuffer
 from agent_rl.core.cli_args import arg_type
 from agent_rl.core.gc_buffer import GoalBuffer
+from agent_rl.errors import UserError
 from envs.control.datasets import load_datasets
 from envs.control.ogbench_envs import DatasetName
 
@@ -268,6 +269,11 @@ def run(args: argparse.Namespace) -> dict:
     steps = 2 if quick else getattr(args, "steps", 20)
     size, seconds = (512, 0.3) if quick else (2048, 3.0)
     compile = getattr(args, "compile", False)
+    parity = getattr(args, "parity_data", None)
+    if parity is not None and not parity.is_file():
+        raise UserError(
+            f"--parity-data {parity}: no such file (give an OGBench .npz, e.g. scene-play-v0.npz)"
+        )
     default = FQLConfig()
     flops = update_flops(default)
     threads = torch.get_num_threads()
@@ -282,7 +288,6 @@ def run(args: argparse.Namespace) -> dict:
     cpu_preset = fql_speed(FQLConfig(**CPU_PRESETS["fql"]), steps * 5)
     goal_agents = {cls.__name__: round(goal_agent_speed(cls, max(1, steps // 4)), 3) for cls in GOAL_AGENTS}
     torch.set_num_threads(threads)
-    parity = getattr(args, "parity_data", None)
     return {
         "threads": threads,
         "load_average_1min": round(_load(), 2),

@@ -46,3 +46,11 @@ def test_precision_parity_trains_float32_beside_bf16_on_the_same_batches(tmp_pat
     assert result["config"]["alpha"] == 300.0  # cube-single's α from the task table
     assert result["curves"]["float32"] != result["curves"]["bf16"]  # the same batches, different arithmetic
     assert set(result["max_gap_over_range"]) == set(control.PARITY_METRICS)
+
+
+def test_a_missing_parity_dataset_is_a_clear_error_before_any_timing(tmp_path):
+    from agent_rl.errors import UserError
+
+    args = argparse.Namespace(quick=True, steps=2, compile=False, parity_data=tmp_path / "none.npz")
+    with pytest.raises(UserError, match="no such file"):
+        control.run(args)
