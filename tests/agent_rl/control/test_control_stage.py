@@ -188,12 +188,12 @@ def test_config_errors_are_clear():
 
 
 @pytest.mark.e2e
-def test_bf16_training_keeps_float32_weights_in_its_checkpoint(tmp_path):
+def test_compiled_bf16_fql_trains_offline_and_online_and_keeps_float32_weights(tmp_path):
     import torch
 
-    run(_config(precision="bf16"), _ctx(tmp_path))
+    run(_config(precision="bf16", compile=True, online_steps=6), _ctx(tmp_path))
     state = torch.load(tmp_path / "control" / "task2" / "checkpoint.pt", weights_only=False)
-    assert state["step"] == 12
+    assert state["step"] == 18
     assert all(t.dtype == torch.float32 for t in state["agent"].values() if t.is_floating_point())
 
 
