@@ -6,18 +6,7 @@ import torch
 from agent_rl.control.fql import FQL, FQLConfig
 from agent_rl.control.iql import IQL, IQLConfig
 
-OBS, ACT, N = 6, 3, 32
-
-
-def _batch() -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(1)
-    return {
-        "observations": torch.randn(N, OBS, generator=g),
-        "next_observations": torch.randn(N, OBS, generator=g),
-        "actions": torch.rand(N, ACT, generator=g) * 2 - 1,
-        "rewards": -torch.rand(N, generator=g),
-        "masks": torch.ones(N),
-    }
+OBS, ACT = 6, 3  # the shapes of the `transition_batch` fixture
 
 
 def _twins(agent_cls, config):
@@ -28,11 +17,11 @@ def _twins(agent_cls, config):
     return a, b
 
 
-def _updates(agent, steps: int = 3) -> list[dict[str, float]]:
+def _updates(agent, batch, steps: int = 3) -> list[dict[str, float]]:
     infos = []
     for step in range(steps):
         torch.manual_seed(step)
-        infos.append({k: float(v) for k, v in agent.update(_batch()).items()})
+        infos.append({k: float(v) for k, v in agent.update(batch).items()})
     return infos
 
 
@@ -43,10 +32,12 @@ def _updates(agent, steps: int = 3) -> list[dict[str, float]]:
         (IQL, IQLConfig(actor_hidden=(64, 64), critic_hidden=(64, 64))),
     ],
 )
-def test_bf16_updates_track_float32_and_keep_float32_weights_and_optimiser(agent_cls, config):
+def test_bf16_updates_track_float32_and_keep_float32_weights_and_optimiser(
+    agent_cls, config, transition_batch
+):
     exact, mixed = _twins(agent_cls, config)
     mixed.set_precision("bf16")
-    want, got = _updates(exact), _updates(mixed)
+    want, got = _updates(exact, transition_batch), _updates(mixed, transition_batch)
     for w, g in zip(want, got, strict=True):
         assert w.keys() == g.keys()
         for key in w:
@@ -57,11 +48,12 @@ def test_bf16_updates_track_float32_and_keep_float32_weights_and_optimiser(agent
 
 
 @pytest.mark.e2e
-def test_a_compiled_update_equals_an_eager_one_on_the_same_seed():
+def test_a_compiled_update_equals_an_eager_one_on_the_same_seed(transition_batch):
     config = FQLConfig(actor_hidden=(16, 16), critic_hidden=(16, 16), flow_steps=3)
     eager, compiled = _twins(FQL, config)
     compiled.compile()
-    for want, got in zip(_updates(eager), _updates(compiled), strict=True):
+    updates = zip(_updates(eager, transition_batch), _updates(compiled, transition_batch), strict=True)
+    for want, got in updates:
         for key in want:
             assert got[key] == pytest.approx(want[key], rel=1e-5, abs=1e-6), key
     for p, q in zip(eager.parameters(), compiled.parameters(), strict=True):
