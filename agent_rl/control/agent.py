@@ -8,6 +8,8 @@ the step. Subclasses give `total_loss`, `targets` and `_actions`.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict
@@ -16,9 +18,12 @@ from torch import nn
 from agent_rl.core.bounds import Count, LearningRate, Probability
 from agent_rl.core.losses import polyak_update
 
+Precision = Literal["float32", "bf16"]
+
 
 class Agent(nn.Module):
     needs_next_actions = False  # ReBRAC's critic penalty needs the dataset's next action
+    precision: Precision = "float32"  # the reference's; `set_precision("bf16")` for mixed precision
 
     def __init__(self, obs_dim: int, action_dim: int, config, device: torch.device | str = "cpu"):
         super().__init__()
@@ -40,13 +45,23 @@ class Agent(nn.Module):
     def total_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         raise NotImplementedError
 
-    def compile(self, **options) -> Agent:
-        """Fuse the loss (forward and backward) with torch.compile; the optimiser step is already one fused op."""
-        self._loss = torch.compile(self.total_loss, **options)
+    def set_precision(self, precision: Precision) -> Agent:
+        """bf16: the losses run under bf16 autocast (AMX on a recent CPU, tensor cores on CUDA), the same code on
+        both; weights, gradients, the optimiser and every network's output layer stay float32."""
+        self.precision = precision
         return self
 
-    def _loss(self, batch):
-        return self.total_loss(batch)
+    def compile(self, **options) -> Agent:
+        """Fuse the loss and its backward with torch.compile. The optimiser step (fused Adam) and the target move
+        (one foreach lerp) are already one op each. Random draws fall back to torch's generator, so a compiled
+        update matches an eager one on the same seed."""
+        inductor = {"fallback_random": True, **options.pop("options", {})}
+        self._loss = torch.compile(self._loss, options=inductor, **options)
+        return self
+
+    def _loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.precision == "bf16"):
+            return self.total_loss(batch)
 
     def update(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """One gradient step on the summed loss; targets move from the pre-step networks. Metrics stay tensors."""

@@ -26,6 +26,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from tqdm import tqdm
 
+from agent_rl.control.agent import Precision
 from agent_rl.control.evaluate import evaluate, evaluate_goals, plot_success
 from agent_rl.control.presets import AGENTS, GOAL_AGENTS, build_config
 from agent_rl.core.bounds import Seed
@@ -67,6 +68,8 @@ class Config(BaseModel):
     agent_config: dict[str, Any] = Field(default_factory=dict)  # overrides of the agent's get_config()
     device: str = "auto"  # auto: cuda when available, else cpu (agent_rl.core.device)
     torch_threads: int | None = Field(None, ge=1)  # e.g. 1 on a CPU shared with other jobs
+    precision: Precision = "float32"  # bf16: autocast matmuls (AMX / tensor cores), float32 weights and Adam
+    compile: bool = False  # fql: torch.compile the loss and its backward (a one-off compile of 1-2 minutes)
     pretrained: str | None = None  # an earlier control_train stage of this run to start every task from
     offline_steps: int = Field(1_000_000, ge=0)
     online_steps: int = Field(0, ge=0)  # online env steps (each followed by online.utd updates after warm-up)
@@ -87,6 +90,8 @@ class Config(BaseModel):
             raise ValueError("give dataset_path (an OGBench .npz) or generate: {episodes: N} to make one")
         if bad := [t for t in self.tasks if not 1 <= t <= NUM_TASKS]:
             raise ValueError(f"tasks must be in 1..{NUM_TASKS}, got {bad}")
+        if self.compile and self.agent != "fql":
+            raise ValueError(f"compile is measured for fql only, not {self.agent}: set compile: false")
         if self.agent in GOAL_AGENTS and self.online_steps:
             raise ValueError(f"{self.agent} is goal-conditioned and trains offline only: set online_steps: 0")
         try:
@@ -131,6 +136,9 @@ class TaskTrainer:
         self.device = resolve_device(config.device)
         torch.manual_seed(ctx.seed + task)
         self.agent = agent_cls(obs_dim, action_dim, self.agent_config, device=self.device)
+        self.agent.set_precision(config.precision)
+        if config.compile:
+            self.agent.compile()
         self.rng = np.random.default_rng(ctx.seed + task)
         self.step = 0
         self.history: list[tuple] = []  # (step, success), then each task's success for a goal agent

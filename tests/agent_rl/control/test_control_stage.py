@@ -181,6 +181,20 @@ def test_config_errors_are_clear():
         _config(online={"utd": 0})
     with pytest.raises(ValidationError, match="Extra inputs"):
         Config(dataset_path="x.npz", stepz=3)
+    with pytest.raises(ValidationError, match="precision"):
+        _config(precision="fp16")
+    with pytest.raises(ValidationError, match="compile is measured for fql only"):
+        _config(agent="rebrac", compile=True)
+
+
+@pytest.mark.e2e
+def test_compiled_bf16_fql_trains_offline_and_online_and_keeps_float32_weights(tmp_path):
+    import torch
+
+    run(_config(precision="bf16", compile=True, online_steps=6), _ctx(tmp_path))
+    state = torch.load(tmp_path / "control" / "task2" / "checkpoint.pt", weights_only=False)
+    assert state["step"] == 18
+    assert all(t.dtype == torch.float32 for t in state["agent"].values() if t.is_floating_point())
 
 
 RECIPES = Path(__file__).parents[3] / "recipes"

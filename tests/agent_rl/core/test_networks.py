@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from agent_rl.core.networks import LAYER_NORM_EPS, MLP, Critic, GaussianActor
+from agent_rl.core.networks import LAYER_NORM_EPS, MLP, Critic, GaussianActor, gelu_tanh
 
 
 def test_hidden_layers_are_dense_then_gelu_then_layer_norm():
@@ -79,3 +79,45 @@ def test_const_std_actor_has_unit_std_and_no_std_parameter():
     assert learned.log_std is not None and learned.log_std.requires_grad
     squashed = GaussianActor(3, (8,), 2, tanh_squash=True)
     assert squashed.mode(torch.randn(50, 3) * 100).abs().max() <= 1.0
+
+
+def test_an_ensemble_gives_each_member_the_gradients_it_would_get_alone():
+    torch.manual_seed(0)
+    critic = Critic(6, (8, 8), ensemble=2, layer_norm=True)
+    x = torch.randn(5, 6)
+    target = torch.randn(2, 5)
+    (critic(x) - target).pow(2).mean(-1).sum().backward()
+    for e in range(2):
+        member = MLP(6, (8, 8), 1, layer_norm=True)
+        with torch.no_grad():
+            for dst, src in zip(member.parameters(), critic.net.parameters(), strict=True):
+                dst.copy_(src[e : e + 1])
+        (member(x).squeeze(-1) - target[e]).pow(2).mean().backward()
+        for alone, batched in zip(member.parameters(), critic.net.parameters(), strict=True):
+            assert torch.allclose(alone.grad, batched.grad[e : e + 1], atol=1e-6)
+
+
+def test_under_bf16_autocast_hidden_layers_run_in_bf16_and_the_output_layer_in_float32():
+    torch.manual_seed(0)
+    net = MLP(6, (64, 64), 3, layer_norm=True)
+    x = torch.randn(32, 6)
+    dense, dtypes = net._dense, []
+    net._dense = lambda *args: dtypes.append(dense(*args).dtype) or dense(*args)
+    with torch.autocast("cpu", torch.bfloat16):
+        out = net(x)
+    assert dtypes == [torch.bfloat16, torch.bfloat16, torch.float32] and out.dtype == torch.float32
+    exact = net(x)
+    assert not torch.equal(out, exact)
+    assert torch.allclose(out, exact, atol=0.05 * exact.abs().max().item())
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+
+
+def test_the_compiled_form_of_gelu_is_the_tanh_approximation_in_value_and_gradient(monkeypatch):
+    x = torch.linspace(-6, 6, 1001, dtype=torch.float64, requires_grad=True)
+    (eager_grad,) = torch.autograd.grad(gelu_tanh(x).sum(), x)
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    compiled = gelu_tanh(x)
+    (compiled_grad,) = torch.autograd.grad(compiled.sum(), x)
+    assert torch.allclose(compiled, F.gelu(x, approximate="tanh"), atol=1e-12)
+    assert torch.allclose(compiled_grad, eager_grad, atol=1e-12)
+    assert not torch.allclose(compiled, F.gelu(x), atol=1e-5)  # the tanh approximation, not erf
