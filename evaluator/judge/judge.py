@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from agent_rl.backends.base import Backend, ChatPrompt, SamplingParams
+from agent_rl.backends.base import Backend, ChatPrompt, SamplingParams, Scorer
 from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
 from evaluator.judge.verdict import QUOTE, Verdict, parse_verdict
@@ -144,7 +144,7 @@ class Judge:
             else [""] * len(prompts)
         )
         starts = [f"{reason}\n{VERDICT_START}" if reason else VERDICT_START for reason in reasons]
-        scores = self.backend.score(prompts, list(OUTCOMES), starts)  # type: ignore[attr-defined]
+        scores = cast(Scorer, self.backend).score(prompts, list(OUTCOMES), starts)
         verdicts = []
         for reason, start, (success, not_success) in zip(reasons, starts, scores, strict=True):
             log_odds = success - not_success
