@@ -111,8 +111,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines += [
         "| iteration | parsed | kept | dropped (why) | topped up | judged solved tasks | judged successes "
         "| rule successes / scored | judged successes kept (filtered BC) | trained on (drawn from replay) "
-        "| episodes/min |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| of which judged successes | episodes/min |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, it in enumerate(report["iterations"], 1):
         f = it["tasks"]
@@ -120,7 +120,8 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {i} | {f['parsed']} | {f['kept']} | {why} | {f['topped_up']} | {f['judged_solved_tasks']} "
             f"| {f['judged_successes']} | {f['rule_successes']}/{f['rule_scored_episodes']} "
-            f"| {it['kept_for_replay']} | {it['trained_on']} | {it['episodes_per_minute']} |"
+            f"| {it['kept_for_replay']} | {it['trained_on']} | {it['trained_on_judged']} "
+            f"| {it['episodes_per_minute']} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -148,6 +149,7 @@ def pae_report(
             {
                 "tasks": task_flow(it["tasks"], it["judged"]),
                 "trained_on": fbc.get("drawn", 0),
+                "trained_on_judged": fbc.get("drawn_judged", 0),
                 "kept_for_replay": fbc.get("kept", 0),
                 "episodes_per_minute": round(rollout.get("new_episodes", 0) / minutes, 2)
                 if minutes

@@ -29,7 +29,8 @@ def run(config: Config, ctx: StageContext) -> dict[str, str]:
     drawn = rng.sample(buffer, min(config.trajectories, len(buffer)))
     EpisodeStore(replay_dir).open_images(drawn)
     record = {"episodes": len(episodes), "successes": sum(e.success for e in episodes), "kept": len(kept)}
-    record |= {"replay": len(buffer), "drawn": len(drawn)}
+    judged = sum(1 for e in drawn if (e.info.get("judge") or {}).get("success"))  # not demonstrations
+    record |= {"replay": len(buffer), "drawn": len(drawn), "drawn_judged": judged}
     checkpoint = ctx.artifacts["model"]  # nothing succeeded yet: the policy stays as it was
     if drawn:
         record |= train_turns(ctx.resolve("model"), drawn, config, ctx.seed, ctx.stage_dir / "checkpoint")

@@ -92,5 +92,8 @@ def test_the_tiny_pae_recipe_warm_starts_evaluates_held_out_and_reports(tmp_path
     eval_rows = (run_dir / "eval_0" / "webarena" / "results.jsonl").read_text()
     assert "Ironwood Essential Webcam" not in eval_rows  # seed 1: the held-out shop sells other products
     assert len(report["iterations"]) == 1 and report["iterations"][0]["trained_on"] >= 2
+    buffer = EpisodeStore(run_dir / state["artifacts"]["fbc_1.replay"]).read()
+    judged_in_buffer = sum(bool((e.info.get("judge") or {}).get("success")) for e in buffer)
+    assert report["iterations"][0]["trained_on_judged"] <= judged_in_buffer  # demonstrations do not count
     assert report["judge"]["pooled"]["n"] >= 1  # topped-up bundled tasks carry rule scores
     assert (run_dir / state["artifacts"]["report.figure"]).is_file()

@@ -35,7 +35,7 @@ def _iteration(run, k, cases, meta, drawn, episodes, seconds):
     tasks.write_text(json.dumps([{"task_id": i} for i in range(len({c[0] for c in cases}))]))
     tasks.with_suffix(".meta.json").write_text(json.dumps({"report": meta}))
     MetricsLogger(run / f"rollout_{k}").log({"new_episodes": episodes, "seconds": seconds})
-    MetricsLogger(run / f"fbc_{k}").log({"kept": drawn, "drawn": drawn})
+    MetricsLogger(run / f"fbc_{k}").log({"kept": drawn, "drawn": drawn, "drawn_judged": drawn - 1})
     return {
         "tasks": tasks,
         "judged": _judged(run / f"judge_{k}" / "episodes", cases),
@@ -93,7 +93,7 @@ def test_the_report_counts_what_the_stages_recorded(tmp_path):
     }
     assert (flow["tasks"]["kept"], flow["tasks"]["topped_up"]) == (2, 6)
     assert (flow["tasks"]["judged_successes"], flow["tasks"]["rule_successes"]) == (4, 3)
-    assert flow["trained_on"] == 4 and flow["episodes_per_minute"] == 3.0
+    assert flow["trained_on"] == 4 and flow["trained_on_judged"] == 3 and flow["episodes_per_minute"] == 3.0
     text = (run / "report" / "report.md").read_text()
     assert "| 0 | eval_0 | 3/16 (18.8%)" in text and "| before warm start | eval_base | 0/16" in text
     assert (run / "report" / "heldout.png").stat().st_size > 1000
