@@ -26,7 +26,7 @@ from agent_rl.core.cli_args import arg_type, out_folder
 from agent_rl.core.types import Episode
 from agent_rl.errors import UserError
 from evaluator.judge.agreement import agreement_report, best_threshold
-from evaluator.judge.judge import Judge, judge_input
+from evaluator.judge.judge import Judge, judge_input, verdict_for
 
 
 def register(add: Callable[..., argparse.ArgumentParser]) -> None:
@@ -95,7 +95,7 @@ def judge_results(judge: Judge, episodes: list[tuple[Episode, Path]]) -> dict[st
 
 def main(args: argparse.Namespace) -> int:
     episodes = ruled_episodes(args.runs)  # before the model loads: nothing to judge costs nothing
-    verdict = args.verdict or ("scored" if args.mode == "text" else "parsed")
+    verdict = verdict_for(args.mode, args.verdict)
     with closing(make_backend(backend_spec(args, args.model))) as backend:
         judge = Judge(
             backend,

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent_rl.rollout.store import EpisodeStore
 from agent_rl.stages import StageContext
 from evaluator.judge.agreement import agreement_report
-from evaluator.judge.judge import Judge, judge_input
+from evaluator.judge.judge import Judge, judge_input, verdict_for
 
 log = logging.getLogger("agent_rl.stages.judge")
 
@@ -37,7 +37,7 @@ class Config(BaseModel):
     reason_tokens: int = Field(0, ge=0)  # scored: reasoning the model writes before the forced verdict
 
     def verdict_mode(self) -> Literal["scored", "parsed"]:
-        return self.verdict or ("scored" if self.mode == "text" else "parsed")
+        return verdict_for(self.mode, self.verdict)
 
 
 def run(config: Config, ctx: StageContext) -> dict[str, str]:

@@ -47,6 +47,14 @@ VERDICT_START = "Verdict:"
 OUTCOMES = (" SUCCESS", " NOT SUCCESS")  # the scored continuations of VERDICT_START
 
 
+def verdict_for(
+    mode: Literal["vlm", "text"], verdict: Literal["scored", "parsed"] | None = None
+) -> Literal["scored", "parsed"]:
+    """The verdict way a judge uses when none is named: scored in text mode (a small local model), parsed in
+    vlm mode (a strong served model)."""
+    return verdict or ("scored" if mode == "text" else "parsed")
+
+
 def system_prompt(mode: Literal["vlm", "text"], reasons: bool = True) -> str:
     evidence, short = EVIDENCE[mode]
     conclude = CONCLUDE["reason" if reasons else "at_once"]
