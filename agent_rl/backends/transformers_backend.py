@@ -143,26 +143,27 @@ class TransformersBackend:
         if width:  # each continuation's later tokens, fed after its prompt (right-padded, so never attended)
             cache = out.cache
             cache.batch_repeat_interleave(n)
-            rows = len(contexts) * n
-            tail = torch.full((rows, width), self._pad_id(), dtype=torch.long, device=device)
-            tail_mask = torch.zeros((rows, width), dtype=torch.long, device=device)
-            for row in range(rows):
-                fed = endings[row % n][:-1]
-                tail[row, : len(fed)] = torch.tensor(fed, dtype=torch.long)
-                tail_mask[row, : len(fed)] = 1
+            fed = torch.full((n, width), self._pad_id(), dtype=torch.long, device=device)
+            fed_mask = torch.zeros((n, width), dtype=torch.long, device=device)
+            for k, ending in enumerate(endings):
+                fed[k, : len(ending) - 1] = torch.tensor(ending[:-1], dtype=torch.long)
+                fed_mask[k, : len(ending) - 1] = 1
+            prompts = len(contexts)  # rows are (prompt, continuation), continuation fastest, as in the cache
             lengths = mask.sum(-1).repeat_interleave(n)[:, None]
             logits = self.model(
-                input_ids=tail,
-                attention_mask=torch.cat([mask.repeat_interleave(n, dim=0), tail_mask], dim=1),
+                input_ids=fed.repeat(prompts, 1),
+                attention_mask=torch.cat(
+                    [mask.repeat_interleave(n, dim=0), fed_mask.repeat(prompts, 1)], dim=1
+                ),
                 position_ids=lengths + torch.arange(width, device=device),
                 cache=cache,
             ).logits
-            logprobs = torch.log_softmax(logits.float(), dim=-1)
-            for row in range(rows):
-                later = endings[row % n][1:]
-                if later:
-                    picked = logprobs[row, torch.arange(len(later)), torch.tensor(later)]
-                    totals[row // n, row % n] += picked.sum()
+            logprobs = torch.log_softmax(logits.float(), dim=-1).view(prompts, n, width, -1)
+            for k, ending in enumerate(endings):
+                later = torch.tensor(ending[1:], dtype=torch.long, device=device)
+                if len(later):
+                    steps = torch.arange(len(later), device=device)
+                    totals[:, k] += logprobs[:, k, steps, later].sum(-1)
         return totals.tolist()
 
     def complete(self, texts: list[str], params: SamplingParams) -> list[Generation]:
