@@ -32,6 +32,27 @@ def is_vision_config(config: Any) -> bool:
     return getattr(config, "vision_config", None) is not None
 
 
+VISION_TOWERS = ("vision_tower", "visual", "vision_model")  # LLaVA, Qwen2-VL, Mllama
+
+
+def freeze_vision_tower(model: Any) -> int:
+    """Stop gradients to a VLM's vision encoder (LLaVA's recipe: its projector and language model train);
+    the number of parameters frozen."""
+    towers = [module for name, module in model.named_modules() if name.rsplit(".", 1)[-1] in VISION_TOWERS]
+    if not towers:
+        raise UserError(
+            "freeze_vision is for a VLM, and this model has no vision tower "
+            f"(a module named {', '.join(VISION_TOWERS)}): remove freeze_vision or load a VLM"
+        )
+    frozen = 0
+    for tower in towers:
+        for parameter in tower.parameters():
+            if parameter.requires_grad:
+                parameter.requires_grad_(False)
+                frozen += parameter.numel()
+    return frozen
+
+
 def resolve_model(path_or_id: str | Path) -> str:
     """A built-in name becomes its cached folder (made on first use); anything else passes through."""
     name = str(path_or_id)

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agent_rl.core.bounds import Count, LearningRate, NonNegative, Positive
 from agent_rl.errors import describe
@@ -52,6 +52,7 @@ class TrainerSettings(BaseModel):
     lora: LoraOptions | None = None
     deepspeed: str | dict[str, Any] | None = None  # a ZeRO config file or dict; see zero_config()
     gradient_checkpointing: bool = False
+    freeze_vision: bool = False  # a VLM's vision encoder stays as loaded (full-parameter training)
 
     @field_validator("max_steps")
     @classmethod
@@ -59,6 +60,15 @@ class TrainerSettings(BaseModel):
         if value == 0:
             raise ValueError("0 steps trains nothing: give a positive count, or -1 to train for `epochs`")
         return value
+
+    @model_validator(mode="after")
+    def _freeze_without_lora(self) -> TrainerSettings:
+        if self.freeze_vision and self.lora is not None:
+            raise ValueError(
+                "freeze_vision is for full-parameter training; with LoRA, leave the vision tower's layers "
+                "out of lora.target_modules instead"
+            )
+        return self
 
 
 class SFTConfig(TrainerSettings):
@@ -132,11 +142,13 @@ def train_sft(
     from trl import SFTConfig as TRLSFTConfig
     from trl import SFTTrainer
 
-    from agent_rl.models.loading import load_model
+    from agent_rl.models.loading import freeze_vision_tower, load_model
 
     loaded = load_model(model_path, device="cpu")
     model, processing_class = loaded.model, loaded.processor or loaded.tokenizer
     model.train()
+    if config.freeze_vision:
+        log.info("vision tower frozen: %d parameters", freeze_vision_tower(model))
     n_params = count_parameters(model)
     import torch
 

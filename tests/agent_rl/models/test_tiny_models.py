@@ -6,7 +6,7 @@ from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, Auto
 from agent_rl.cli import main as cli_main
 from agent_rl.errors import UserError
 from agent_rl.models.chat_template import END
-from agent_rl.models.loading import load_model
+from agent_rl.models.loading import freeze_vision_tower, load_model
 
 TEXTS = [
     "Cards: ['A', '3', 'K', '10']",
@@ -108,3 +108,15 @@ def test_cli_builds_a_text_model_and_refuses_a_full_folder(tmp_path, capsys):
     assert AutoModelForCausalLM.from_pretrained(out).config.hidden_size == 32
     assert cli_main(["model", "tiny", "--out", str(out)]) == 2
     assert "not empty" in capsys.readouterr().err
+
+
+def test_freeze_vision_tower_freezes_a_vlm_encoder_and_refuses_a_text_model(tmp_path):
+    from agent_rl.models.tiny import build_tiny_text_model, build_tiny_vlm
+
+    vlm = load_model(str(build_tiny_vlm(tmp_path / "vlm", hidden_size=32, layers=1)), device="cpu").model
+    tower = sum(p.numel() for name, p in vlm.named_parameters() if ".vision_tower." in name)
+    assert freeze_vision_tower(vlm) == tower > 0
+    assert all(p.requires_grad == (".vision_tower." not in name) for name, p in vlm.named_parameters())
+    text = load_model(str(build_tiny_text_model(tmp_path / "text", hidden_size=32, layers=1)), device="cpu")
+    with pytest.raises(UserError, match="no vision tower"):
+        freeze_vision_tower(text.model)

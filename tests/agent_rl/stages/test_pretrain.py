@@ -98,3 +98,32 @@ def test_pretrain_on_card_images_learns_captions_and_sees_the_pixels(tmp_path):
     assert loss(trained, swapped) != after  # the pixels reach the model: other images, another caption loss
     log = json.loads((tmp_path / artifacts["checkpoints"]).read_text())
     assert log["checkpoints"][-1]["step"] == 24
+
+
+@pytest.mark.e2e
+def test_freeze_vision_trains_the_projector_and_language_model_only(tmp_path):
+    import torch
+
+    from agent_rl.models.loading import load_model
+    from agent_rl.models.tiny import build_tiny_vlm
+
+    build_tiny_vlm(tmp_path / "model", seed=0, hidden_size=64, layers=1, image_size=64, patch_size=16)
+    config = pretrain.Config(
+        images={"images": 16}, max_steps=4, lr=3e-3, batch_size=4, logging_steps=2, freeze_vision=True
+    )
+    ctx = StageContext(
+        tmp_path, tmp_path / "pretrain", {"model": "model"}, MetricsLogger(tmp_path / "pretrain"), 0, False
+    )
+    artifacts = pretrain.run(config, ctx)
+    before = dict(load_model(str(tmp_path / "model"), device="cpu").model.named_parameters())
+    after = dict(load_model(str(tmp_path / artifacts["checkpoint"]), device="cpu").model.named_parameters())
+    moved = {name for name, value in after.items() if not torch.equal(value, before[name])}
+    tower = {name for name in after if ".vision_tower." in name}
+    assert tower and not moved & tower
+    assert any("multi_modal_projector" in name for name in moved)
+    assert any("language_model" in name for name in moved)
+
+
+def test_freeze_vision_is_for_full_parameter_training():
+    with pytest.raises(ValidationError, match="lora.target_modules"):
+        pretrain.Config(images={}, freeze_vision=True, lora={"r": 4})
