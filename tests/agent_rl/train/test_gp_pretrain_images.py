@@ -54,3 +54,22 @@ def test_no_evaluation_image_is_drawn(monkeypatch):
     monkeypatch.setattr(gp_pretrain_images, "evaluation_images", lambda: frozenset({first}))
     hands = pretrain_hands(PretrainImageConfig(images=50, seed=5))
     assert first not in hands and len(hands) == 50  # redrawn, not dropped
+
+
+def test_a_share_of_questions_follows_the_game_instructions_and_the_hands_stay_the_same():
+    from envs.generalpoints import build_prompt
+
+    def questions(share):
+        rows = pretrain_image_rows(PretrainImageConfig(images=200, seed=3, after_instructions=share))
+        return [row["prompt"][0]["content"][1]["text"] for row in rows], [row["cards"] for row in rows]
+
+    bare, cards = questions(0.0)
+    assert set(bare) == {gp_pretrain_images.QUESTION}
+    mixed, same_cards = questions(0.5)
+    assert same_cards == cards  # the instructions do not change which hands are drawn
+    after = [q for q in mixed if q != gp_pretrain_images.QUESTION]
+    assert 60 < len(after) < 140
+    prompts = {build_prompt(None, face_cards_as_10=rule) for rule in (True, False)}
+    assert {q.rsplit("\n", 1)[0] for q in after} == prompts  # both rules, the question last
+    assert all(q.endswith("\n" + gp_pretrain_images.QUESTION) for q in after)
+    assert all(q != gp_pretrain_images.QUESTION for q in questions(1.0)[0])
