@@ -11,10 +11,13 @@ pretraining: the prompt is the image and a short question, the completion names 
 - Hands are any four cards, solvable or not, and never state a number or formula, so no GeneralPoints
   solution is in the data. A hand drawn with exactly the cards and suits of an evaluation hand (any variant's
   default evaluation set) is redrawn: no evaluation image is seen in pretraining.
-- A share of the questions (`after_instructions`) follows the GP-VL instructions (either rule, no cards), so
-  that the model learns to read the image across the ~200 tokens the game's prompt puts between image and
-  answer. Measured: a tiny VLM pretrained on the bare question alone named 93% of held-out ranks and every suit,
-  but 6% and 31% once those instructions stood between the image and the question.
+- A share of the questions (`after_instructions`, none by default) can follow the GP-VL instructions (either
+  rule, no cards), for a model to learn to read the image across the ~200 tokens that the game's prompt puts
+  between image and answer. Measured on the tiny VLM (hidden 256): pretrained on the bare question alone it
+  named 93% of held-out ranks and every suit, but 6% and 31% once those instructions stood between the image
+  and the question. With half the questions after the instructions, 600 of 1,000 steps did not get past
+  reading the suits (1.6-3 s per step beside the test suite, against 0.4 s for bare questions); that run was
+  stopped.
 - Suits are all four by default, red included, as a real VLM has seen red cards. Visual-OOD asks whether the
   GeneralPoints training (black suits only) keeps or loses what the base model could read on red cards.
   `suits: black` makes a base model that has never seen a red card.
@@ -40,7 +43,7 @@ class PretrainImageConfig(BaseModel):
 
     images: Count = 4000
     suits: Literal["mixed", "black"] = "mixed"  # mixed: all four suits; black: spades and clubs only
-    after_instructions: Probability = 0.5  # share of questions placed after the game's prompt
+    after_instructions: Probability = 0.0  # share of questions placed after the game's prompt
     seed: Seed = 0
 
 
