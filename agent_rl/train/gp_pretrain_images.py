@@ -14,8 +14,8 @@ pretraining: the prompt is the image and a short question, the completion names 
 - A share of the questions (`after_instructions`, none by default) can follow the GP-VL instructions (either
   rule, no cards), for a model to learn to read the image across the ~200 tokens that the game's prompt puts
   between image and answer. Measured on the tiny VLM (hidden 256): pretrained on the bare question alone it
-  named 92% of held-out ranks and every suit, but 6% and 29% once those instructions stood between the image
-  and the question. Trained from nothing with half the questions after the instructions, 600 of 1,000 steps
+  named 92% of held-out ranks and every suit, but none once those instructions stood between the image and
+  the question. Trained from nothing with half the questions after the instructions, 600 of 1,000 steps
   did not get past reading the suits (1.6-3 s per step beside the test suite, against 0.4 s for bare
   questions); that run was stopped. As a second stage (all questions after the instructions, 300 steps, lr
   5e-4, 535 s) it carried the reading across: 67% of ranks and every suit read after the game's prompt, where
