@@ -88,10 +88,11 @@ class Learner:
         deepspeed: str | dict[str, Any] | None = None,
         seed: int = 0,
         lora: LoraOptions | None = None,
+        freeze_vision: bool = False,
     ) -> None:
         from accelerate import Accelerator
 
-        from agent_rl.models.loading import load_model
+        from agent_rl.models.loading import freeze_vision_tower, load_model
 
         self.lr, self.micro_batch_size, self.max_grad_norm = lr, micro_batch_size, max_grad_norm
         plugin = None
@@ -111,6 +112,8 @@ class Learner:
         self.n_params = count_parameters(loaded.model)
         torch.manual_seed(seed)
         model = add_lora(loaded.model, lora) if lora else loaded.model  # LoRA: only the adapters train
+        if freeze_vision:  # after LoRA, so that adapters inside the tower are frozen too
+            freeze_vision_tower(model)
         policy = PolicyWithValue(model, with_value=with_value)
         policy.train()
         trainable = [p for p in policy.parameters() if p.requires_grad]

@@ -64,6 +64,7 @@ class RLConfig(BaseModel):
     compute_lambda: NonNegative = 6.0  # the spec's λ: RL compute = 6·N·D + 2·N·λ·D
     deepspeed: str | dict[str, Any] | None = None
     lora: LoraOptions | None = None  # train LoRA adapters (PEFT) instead of every weight; saved merged
+    freeze_vision: bool = False  # a VLM's vision tower stays as loaded
     hand_seed: Seed = SEEDS["rl"]  # hands are dealt from seeds hand_seed, hand_seed+1, ...
     hand_pool: Count | None = None  # cycle through this many hands instead of fresh ones every iteration
 
@@ -117,6 +118,7 @@ class RLTrainer:
             deepspeed=config.deepspeed,
             seed=seed,
             lora=config.lora,
+            freeze_vision=config.freeze_vision,
         )
         self.tokenizer, self.processor = self.learner.tokenizer, self.learner.processor
         self.n_params = self.learner.n_params

@@ -42,3 +42,17 @@ def test_vision_sft_then_rl_steps(tmp_path: Path):
     record = MetricsLogger(tmp_path / "rl").records()[-1]
     assert record["turns"] == 4 and record["update_s"] > 0
     assert (tmp_path / trained["checkpoint"] / "config.json").exists()
+
+
+def test_rl_with_freeze_vision_leaves_the_tower_out_of_the_optimiser(tmp_path: Path):
+    from agent_rl.models.tiny import build_tiny_vlm
+    from agent_rl.train.rl import RLConfig, RLTrainer
+
+    path = build_tiny_vlm(tmp_path / "vlm", hidden_size=32, layers=1, image_size=64, patch_size=16)
+    trainer = RLTrainer(str(path), RLConfig(freeze_vision=True), seed=0)
+    optimised = {id(p) for group in trainer.learner.optimizer.param_groups for p in group["params"]}
+    named = dict(trainer.learner.policy.named_parameters())
+    tower = [p for name, p in named.items() if ".vision_tower." in name]
+    rest = [p for name, p in named.items() if ".vision_tower." not in name]
+    assert tower and not any(id(p) in optimised for p in tower)
+    assert all(id(p) in optimised for p in rest)
