@@ -28,7 +28,8 @@ PAGES = {
 <button id="slow" onclick="fetch('/api/slow').then(r => r.text()).then(t => {
   document.getElementById('out').textContent = t; })">Load data</button>
 <div id="out"></div>
-<a href="/login">Log in</a> <a href="/whoami">Who am I</a>
+<a href="/login">Log in</a> <a href="/whoami">Who am I</a> <a href="/nothing">Nothing here</a>
+<form action="/save" method="post"><button type="submit">Save it</button></form>
 </body></html>""",
     "/two": "<html><head><title>Two</title></head><body><h1>Page two</h1><a href='/'>Home</a></body></html>",
     "/keys": """<html><body><input aria-label="City" id="city"><p id="seen">keys: 0</p><script>
@@ -86,10 +87,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/api/slow":
             time.sleep(0.4)
             self._send("slow data arrived")
+        elif path == "/nothing":  # 204: the browser starts the navigation, then stays on the page
+            self.send_response(204)
+            self.end_headers()
         elif path == "/ping":
             self._send("pong", headers={"Access-Control-Allow-Origin": "*"})
         else:
             self._send("missing", 404)
+
+    def do_POST(self):
+        type(self).hits.append(self.path)
+        time.sleep(0.4)  # the save takes a while, then redirects, as the bundled sites' forms do
+        self._send("", 302, {"Location": "/two"})
 
 
 def _serve(handler):
@@ -212,6 +221,22 @@ def test_waits_follow_page_events_not_a_fixed_sleep(site, host):
     assert "slow data arrived" in obs["axtree"]  # waited for the 0.4 s fetch
     obs, _, _, _, info = env.step("scroll [down]")
     assert info["latency_s"] < 0.4  # nothing pending: no wait at all
+    env.close()
+
+
+def test_a_form_post_is_waited_for_and_a_navigation_that_never_commits_leaves_no_wait_behind(site, host):
+    """The page marks a navigation it starts before the browser sends its request, so the step waits for a
+    slow POST and its redirect even when the browser is late; a navigation answered 204 never replaces the
+    page, and its mark must not slow the next step."""
+    env = _env(host, screenshots=False)
+    obs, _ = env.reset(options={"task": _task(site["base"])})
+    obs, *_ = env.step(f"click [{_id(obs, 'button', 'Save it')}]")
+    assert obs["url"] == site["base"] + "/two" and "Page two" in obs["axtree"]
+    obs, *_ = env.step("go_back")
+    obs, _, _, _, info = env.step(f"click [{_id(obs, 'link', 'Nothing here')}]")
+    assert obs["url"] == site["base"] + "/" and obs["error"] == "" and "/nothing" in site["main"].hits
+    obs, _, _, _, info = env.step("scroll [down]")
+    assert info["latency_s"] < 0.4
     env.close()
 
 
