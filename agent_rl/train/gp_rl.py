@@ -19,10 +19,12 @@ from tqdm import tqdm
 
 from agent_rl.backends.base import SamplingParams
 from agent_rl.core.jsonl import read_jsonl
+from agent_rl.core.types import Episode
 from agent_rl.runlog import MetricsLogger
 from agent_rl.train.episodes import Hand, deal_hands, play
 from agent_rl.train.learner import CheckpointLog
 from agent_rl.train.rl import RLConfig, RLTrainer, learn_from
+from envs.generalpoints import OUTCOMES
 
 
 def rl_iteration(
@@ -41,10 +43,17 @@ def rl_iteration(
     episodes = play(backend, cfg.env, grouped, params, store_dir, prefix)
     rolled = time.perf_counter()
     groups = [list(range(g * cfg.group_size, (g + 1) * cfg.group_size)) for g in range(len(hands))]
-    metrics = learn_from(trainer, episodes, groups, rng)
+    metrics = learn_from(trainer, episodes, groups, rng) | outcome_shares(episodes)
     metrics["rollout_s"] = rolled - started
     metrics["tokens_per_s"] = metrics["tokens"] / max(1e-9, time.perf_counter() - started)
     return metrics
+
+
+def outcome_shares(episodes: list[Episode]) -> dict[str, float]:
+    """The share of graded attempts that ended each way (`outcome/penalty`, ...), every outcome on every rank:
+    shows what RL trades, e.g. a VLM that learns to misread the cards (-1.5) rather than misuse numbers (-4)."""
+    graded = [t.info.get("outcome") for e in episodes for t in e.turns if t.info.get("graded", True)]
+    return {f"outcome/{name}": graded.count(name) / max(1, len(graded)) for name in OUTCOMES}
 
 
 def iteration_hands(config: RLConfig, iteration: int, seed: int, rank: int = 0, world: int = 1) -> list[Hand]:

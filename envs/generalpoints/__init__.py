@@ -23,7 +23,7 @@ from envs.generalpoints.env import GeneralPointsEnv
 from envs.generalpoints.formula import formula_value, read_answer
 from envs.generalpoints.prompts import FAILURE_PREFIX, build_prompt, format_answer
 from envs.generalpoints.render import render_hand
-from envs.generalpoints.rewards import RewardConfig, grade
+from envs.generalpoints.rewards import OUTCOMES, RewardConfig, grade
 from envs.generalpoints.solver import is_solvable, solve
 from envs.generalpoints.variants import (
     EVAL_EPISODES,
@@ -45,6 +45,7 @@ __all__ = [
     "ENV_ID",
     "BLACK_SUITS",
     "EVAL_EPISODES",
+    "OUTCOMES",
     "SEEDS",
     "VARIANTS",
     "EnvOptions",

@@ -54,14 +54,17 @@ class RewardConfig:
     exhausted: float = -1.0
 
 
+# How a graded attempt ended: "matched" earns 0 (every prefix matched), "penalty" is grammar or number use.
+# The env adds "recognition" (GP-VL cards misread) and the ungraded "exhausted".
+OUTCOMES = ("success", "prefix", "wrong_value", "matched", "illegal", "penalty", "recognition")
+
+
 @dataclass(frozen=True, slots=True)
 class Grade:
     reward: float
     feedback: str
     success: bool
-    # "success" | "prefix" | "wrong_value" | "matched" (0: every prefix matched) | "illegal" | "penalty"
-    # (grammar or number use); the env adds "recognition" and "exhausted"
-    outcome: str
+    outcome: str  # one of OUTCOMES
 
 
 def quote(text: str, limit: int = FEEDBACK_CHARS) -> str:

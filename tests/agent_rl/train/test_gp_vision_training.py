@@ -8,6 +8,7 @@ import pytest
 from agent_rl.runlog import MetricsLogger
 from agent_rl.stages import StageContext, rl, sft
 from agent_rl.train.gp_data import load_sft_dataset
+from envs.generalpoints import OUTCOMES
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +42,7 @@ def test_vision_sft_then_rl_steps(tmp_path: Path):
     trained = rl.run(config, ctx("rl", {"model": made["checkpoint"]}))
     record = MetricsLogger(tmp_path / "rl").records()[-1]
     assert record["turns"] == 4 and record["update_s"] > 0
+    assert sum(record[f"outcome/{name}"] for name in OUTCOMES) == pytest.approx(1.0)  # every attempt graded
     assert (tmp_path / trained["checkpoint"] / "config.json").exists()
 
 
