@@ -7,7 +7,10 @@ whatever post-training does. These documents teach that knowledge and nothing of
   (a division appears only where it is exact);
 - reading a stated rule: "Rule: K counts as 13. K + 4 = 17.", with the face cards' values drawn at random from
   1..13 so the rule must be read, not remembered;
-- card names: "K is the King, a face card.", ranks, suits and their colours.
+- card names: "K is the King, a face card.", ranks, suits and their colours;
+- reading the game's own rule sentence (`rule_share` of the lines): "Rule: 'J', 'Q', and 'K' count as '11', '12',
+  and '13' respectively, 'A' counts as '1'. Cards: ['K', '5'] count as [13, 5].", either rule at even odds, as a
+  base model has read rules of many card games. Cards and numbers only: no target and no formula.
 
 No document holds a GeneralPoints solution: an expression over four numbers is never written with the value
 24, so no evaluation hand's solution appears (tests check every line against the evaluation sets).
@@ -26,7 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_rl.core.bounds import Seed
 from agent_rl.train.gp_pretrain_images import PretrainImageConfig, pretrain_image_rows
-from envs.generalpoints import LABELS, SUITS
+from envs.generalpoints import LABELS, SUITS, card_values
+from envs.generalpoints.prompts import face_rule
 
 FACE_NAMES = {"A": "Ace", "J": "Jack", "Q": "Queen", "K": "King"}
 SUIT_COLOURS = {"spades": "black", "clubs": "black", "hearts": "red", "diamonds": "red"}
@@ -41,6 +45,7 @@ class PretrainTextConfig(BaseModel):
     documents: int = Field(20_000, ge=1)
     lines_per_document: int = Field(8, ge=1)
     max_number: int = Field(100, ge=13)  # arithmetic goes beyond the cards' 1..13
+    rule_share: float = Field(0.0, ge=0.0, le=1.0)  # lines that read the game's rule sentence
     seed: Seed = 0
 
 
@@ -108,6 +113,14 @@ def _card_fact(rng: random.Random) -> str:
     return f"The card {label} of {suit} shows the number {label} and is {SUIT_COLOURS[suit]}."
 
 
+def _game_rule_fact(rng: random.Random) -> str:
+    """The game's rule sentence, either rule, and what a few cards count as under it."""
+    as_10 = rng.random() < 0.5
+    cards = [rng.choice(LABELS) for _ in range(rng.randint(1, 4))]
+    numbers = card_values(cards, as_10)
+    return f"Rule: {face_rule(as_10)}, 'A' counts as '1'. Cards: {cards!r} count as {list(numbers)}."
+
+
 def pretrain_documents(config: PretrainTextConfig) -> list[str]:
     """`config.documents` short documents, each a few lines of mixed facts; reproducible from the seed."""
     rng = random.Random(config.seed)
@@ -115,6 +128,9 @@ def pretrain_documents(config: PretrainTextConfig) -> list[str]:
     for _ in range(config.documents):
         lines: list[str] = []
         while len(lines) < config.lines_per_document:
+            if config.rule_share and rng.random() < config.rule_share:
+                lines.append(_game_rule_fact(rng))
+                continue
             kind = rng.random()
             if kind < 0.35:
                 line: str | None = _binary_fact(rng, config.max_number)

@@ -1,10 +1,12 @@
 """Pretraining text: true arithmetic, stated rules, card names, and no GeneralPoints solution of any evaluation hand."""
 
+import ast
 import re
 from fractions import Fraction
 
 from agent_rl.train.gp_pretrain_data import PretrainTextConfig, build_pretrain_dataset, pretrain_documents
-from envs.generalpoints import VARIANTS, evaluation_hands, formula_value, solve
+from envs.generalpoints import VARIANTS, card_values, evaluation_hands, formula_value, solve
+from envs.generalpoints.prompts import face_rule
 
 FACT = re.compile(r"([0-9()+\-*/ ]+) = (-?[0-9]+(?:/[0-9]+)?)$")
 
@@ -68,3 +70,16 @@ def test_the_dataset_is_saved_with_a_text_column_and_reused(tmp_path):
     assert dataset.column_names == ["text"] and dataset["text"] == pretrain_documents(config)
     again = build_pretrain_dataset(PretrainTextConfig(documents=5), tmp_path / "pretrain")  # made already
     assert again["text"] == dataset["text"]
+
+
+def test_game_rule_facts_read_either_rule_and_only_when_asked():
+    read = re.compile(r"Rule: (.+), 'A' counts as '1'\. Cards: (\[.*\]) count as (\[.*\])\.")
+    documents = pretrain_documents(PretrainTextConfig(documents=300, seed=3, rule_share=0.3))
+    facts = [m for line in "\n".join(documents).splitlines() if (m := read.fullmatch(line))]
+    assert 0.2 < len(facts) / (300 * 8) < 0.4
+    rules = {rule for rule, _, _ in (m.groups() for m in facts)}
+    assert rules == {face_rule(True), face_rule(False)}  # both rules, in the game's own words
+    for m in facts:
+        cards, numbers = ast.literal_eval(m[2]), ast.literal_eval(m[3])
+        assert numbers == card_values(cards, m[1] == face_rule(True)), m[0]
+    assert "count as [" not in "\n".join(_documents(300))  # off by default: the documents are as before
