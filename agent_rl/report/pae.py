@@ -6,13 +6,17 @@ Read from the stages' own artifacts (nothing is re-run):
 - judge agreement: every judged episode that also has a rule score (a bundled task), per iteration and
   pooled: accuracy, false-positive and false-negative rates, Cohen's kappa;
 - tasks: per iteration, proposed tasks parsed, kept, dropped (by reason), topped up from the bundled tasks,
-  judged solved and rule-solved; the judged successes filtered BC trained on; rollout episodes per minute.
+  judged solved and rule-solved; the judged successes filtered BC trained on; rollout episodes per minute;
+- what moved, in sentences: each evaluation against the one before on the same tasks (tasks gained and lost,
+  McNemar's exact test), and what the iteration's filtered BC trained on (the agent's judged successes or
+  demonstrations from the replay buffer), since a gain from replayed demonstrations is not PAE's own.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,7 @@ from agent_rl.core.jsonl import read_jsonl
 from agent_rl.core.stats import wilson_interval
 from agent_rl.report.figures import pyplot, save_figure
 from agent_rl.rollout.store import EpisodeStore
+from agent_rl.rollout.webarena import RESULTS_FILE
 from evaluator.judge.agreement import agreement_report
 
 DROP_REASONS = ("unparsable", "duplicate", "needs_login", "time_or_location")
@@ -39,6 +44,45 @@ def judged_pairs(store_dir: Path) -> list[tuple[bool, bool]]:
         if "rule_score" in last and "judge" in episode.info:
             pairs.append((bool(episode.info["judge"]["success"]), last["rule_score"] == 1.0))
     return pairs
+
+
+def paired_change(before: Path, after: Path) -> dict[str, Any]:
+    """Tasks solved after but not before (gained) and the reverse (lost), between two evaluations' summaries
+    of the same tasks, with McNemar's exact two-sided p (the binomial test on the changed tasks)."""
+    from scipy.stats import binomtest
+
+    def solved(summary: Path) -> dict[str, bool]:
+        return {str(r["task_id"]): bool(r["success"]) for r in read_jsonl(summary.parent / RESULTS_FILE)}
+
+    a, b = solved(before), solved(after)
+    shared = a.keys() & b.keys()
+    gained = sum(b[t] and not a[t] for t in shared)
+    lost = sum(a[t] and not b[t] for t in shared)
+    p = binomtest(gained, gained + lost, 0.5).pvalue if gained + lost else 1.0
+    return {"tasks": len(shared), "gained": gained, "lost": lost, "mcnemar_p": p}
+
+
+def what_moved(report: dict[str, Any]) -> list[str]:
+    """One sentence per evaluation against the one before it, and what each iteration trained on."""
+    points = ([report["before_warm_start"]] if report.get("before_warm_start") else []) + report["heldout"]
+    sentences = []
+    for (before, after), change in zip(pairwise(points), report["changes"], strict=True):
+        verdict = "a change at the 5% level" if change["mcnemar_p"] < 0.05 else "within noise at the 5% level"
+        sentences.append(
+            f"{after['label']} against {before['label']}: {before['success']}/{before['tasks']} -> "
+            f"{after['success']}/{after['tasks']} held-out tasks solved ({change['gained']} gained, "
+            f"{change['lost']} lost; McNemar exact p = {change['mcnemar_p']:.3f}, {verdict})."
+        )
+    for i, it in enumerate(report["iterations"], 1):
+        judged, drawn = it["trained_on_judged"], it["trained_on"]
+        flow = it["tasks"]
+        sentences.append(
+            f"Iteration {i}'s filtered BC trained on {drawn} trajectories drawn from the replay buffer: {judged} "
+            f"of the agent's own judged successes and {drawn - judged} demonstrations. The judge passed "
+            f"{flow['judged_successes']} of its {flow['episodes']} episodes; of the {flow['rule_scored_episodes']} "
+            f"with a rule score, the rule evaluators passed {flow['rule_successes']}."
+        )
+    return sentences
 
 
 def task_flow(tasks_path: Path, judged_dir: Path) -> dict[str, Any]:
@@ -90,7 +134,9 @@ def plot_heldout(points: list[dict[str, Any]], before: dict[str, Any] | None, ou
 
 
 def markdown(report: dict[str, Any]) -> str:
-    lines = ["# PAE run", "", "## Held-out success (rule evaluators, held-out site seed)", ""]
+    lines = ["# PAE run", "", "## What moved", ""]
+    lines += [f"- {sentence}" for sentence in what_moved(report)]
+    lines += ["", "## Held-out success (rule evaluators, held-out site seed)", ""]
     lines += ["| iteration | stage | success | 95% Wilson |", "|---|---|---|---|"]
     before = report.get("before_warm_start")
     rows = ([("before warm start", before)] if before else []) + list(enumerate(report["heldout"]))
@@ -156,10 +202,12 @@ def pae_report(
                 else None,
             }
         )
+    summaries = ([before] if before else []) + evals
     report = {
         "run": str(run_dir),
         "before_warm_start": before_point,
         "heldout": points,
+        "changes": [paired_change(a, b) for a, b in pairwise(summaries)],
         "judge": {
             "per_iteration": per_iteration,
             "pooled": agreement_report(*zip(*pooled, strict=True)) if pooled else {},

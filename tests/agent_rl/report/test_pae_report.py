@@ -11,10 +11,14 @@ from agent_rl.rollout.store import EpisodeStore
 from agent_rl.runlog import MetricsLogger
 
 
-def _summary(run, stage, success, tasks):
+def _summary(run, stage, solved, tasks):
+    """An evaluation's summary and its per-task rows: SOLVED, the task ids it solved out of range(TASKS)."""
     path = run / stage / "webarena" / "summary.json"
     path.parent.mkdir(parents=True)
+    success = len(solved)
     path.write_text(json.dumps({"overall": {"tasks": tasks, "success": success, "rate": success / tasks}}))
+    rows = [{"task_id": t, "success": t in solved, "score": float(t in solved)} for t in range(tasks)]
+    (path.parent / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
 
 
@@ -46,8 +50,11 @@ def _iteration(run, k, cases, meta, drawn, episodes, seconds):
 
 def test_the_report_counts_what_the_stages_recorded(tmp_path):
     run = tmp_path
-    evals = [_summary(run, "eval_0", 3, 16), _summary(run, "eval_1", 4, 16)]
-    before = _summary(run, "eval_base", 0, 16)
+    evals = [
+        _summary(run, "eval_0", {0, 1, 2, 3, 4, 5}, 16),
+        _summary(run, "eval_1", {0, 1, 2, 3, 4, 6, 7}, 16),
+    ]
+    before = _summary(run, "eval_base", set(), 16)
     meta = {
         "shopping": {
             "parsed": 5,
@@ -71,8 +78,11 @@ def test_the_report_counts_what_the_stages_recorded(tmp_path):
     it = _iteration(run, 1, cases, meta, drawn=4, episodes=6, seconds=120)
     report = pae_report(run, evals, [it], run / "report", before=before)
 
-    assert [p["success"] for p in report["heldout"]] == [3, 4]
-    assert report["heldout"][0]["wilson_low"] == pytest.approx(wilson_interval(3, 16)[0])
+    assert [p["success"] for p in report["heldout"]] == [6, 7]
+    assert report["heldout"][0]["wilson_low"] == pytest.approx(wilson_interval(6, 16)[0])
+    # paired on the same tasks: 6 gained and none lost (p = 2/2^6), then 2 gained and 1 lost (p = 1)
+    changes = [(c["gained"], c["lost"], c["mcnemar_p"]) for c in report["changes"]]
+    assert changes == [(6, 0, pytest.approx(2 / 64)), (2, 1, pytest.approx(1.0))]
     assert report["before_warm_start"]["label"] == "eval_base" and report["before_warm_start"]["rate"] == 0
     pooled = report["judge"]["pooled"]
     assert (pooled["n"], pooled["true_positive"], pooled["false_positive"], pooled["false_negative"]) == (
@@ -95,5 +105,15 @@ def test_the_report_counts_what_the_stages_recorded(tmp_path):
     assert (flow["tasks"]["judged_successes"], flow["tasks"]["rule_successes"]) == (4, 3)
     assert flow["trained_on"] == 4 and flow["trained_on_judged"] == 3 and flow["episodes_per_minute"] == 3.0
     text = (run / "report" / "report.md").read_text()
-    assert "| 0 | eval_0 | 3/16 (18.8%)" in text and "| before warm start | eval_base | 0/16" in text
+    assert "| 0 | eval_0 | 6/16 (37.5%)" in text and "| before warm start | eval_base | 0/16" in text
+    assert "eval_0 against eval_base: 0/16 -> 6/16 held-out tasks solved (6 gained, 0 lost" in text
+    assert "p = 0.031, a change at the 5% level" in text and "p = 1.000, within noise" in text
+    assert (
+        "trained on 4 trajectories drawn from the replay buffer: 3 of the agent's own judged successes and 1 "
+        in text
+    )
+    assert (
+        "The judge passed 4 of its 6 episodes; of the 5 with a rule score, the rule evaluators passed 3"
+        in text
+    )
     assert (run / "report" / "heldout.png").stat().st_size > 1000
