@@ -29,13 +29,7 @@ from envs.web.urls import SITE_VARS
 if TYPE_CHECKING:
     from envs.web.config import WebEnvConfig
 
-# A page fires `beforeunload` before it asks the browser for a navigation it started (a link, a form), and the
-# browser may send that request only after the next frames: the mark tells `_settle` a navigation is coming.
-_MARK_LEAVING = "addEventListener('beforeunload', () => { window.__agentRlLeaving = true; }, true)"
-# After two animation frames: whether the page marked itself as leaving since the last call (the mark is cleared).
-_RAF2_LEAVING = """() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => {
-  const leaving = window.__agentRlLeaving === true; window.__agentRlLeaving = false; r(leaving);
-})))"""
+_RAF2 = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 _CRASH_MARKERS = ("Target closed", "has been closed", "Browser closed", "Connection closed", "crashed")
 
 
@@ -205,7 +199,6 @@ class BrowserSession:
         context.set_default_navigation_timeout(self.config.navigation_timeout_s * 1000)
         context.set_default_timeout(self.config.navigation_timeout_s * 1000)
         await self._sign_in(context, task)
-        await context.add_init_script(script=_MARK_LEAVING)
         await context.route("**/*", self._route)
         await context.route_web_socket("**/*", self._route_web_socket)
         context.on("request", self._on_request)
@@ -362,14 +355,10 @@ class BrowserSession:
         """Wait, driven by page events and capped, until navigation has loaded and requests are done."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.settle_timeout_s
-        # Two animation frames: any fetch the action set off has been issued by then, and a navigation the page
-        # started has marked it (its request may come later, when the browser is busy). An error means the
-        # document is being replaced, i.e. a navigation is under way.
-        leaving = True
+        # Two animation frames: any navigation or fetch the action set off has been issued by then. An error
+        # means the document is being replaced, i.e. a navigation is under way.
         with contextlib.suppress(PlaywrightError, asyncio.TimeoutError):
-            leaving = await asyncio.wait_for(page.evaluate(_RAF2_LEAVING), self.config.settle_timeout_s)
-        if leaving:
-            await self._wait_until(lambda: self._nav_started > nav_before, deadline)
+            await asyncio.wait_for(page.evaluate(_RAF2), self.config.settle_timeout_s)
         if self._nav_started > nav_before:
             await self._wait_until(lambda: self._nav_settled >= self._nav_started, deadline)
             remaining = max(deadline - loop.time(), 0.05)
