@@ -126,13 +126,13 @@ def test_resume_with_kl_continues_as_the_uninterrupted_run(small_model, tmp_path
     )
 
 
-def launch(torchrun_two, model: Path, run_dir: Path, config: dict, port: int) -> list[dict]:
+def launch(torchrun_two, model: Path, run_dir: Path, config: dict) -> list[dict]:
     shutil.copytree(model, run_dir / "model")
     out = run_dir / "ranks"
     out.mkdir()
     driver = Path(__file__).with_name("rl_ranks_driver.py")
     args = [str(driver), str(run_dir), str(out), json.dumps(config)]
-    done = torchrun_two(port, args, deepspeed=config["deepspeed"] is not None)
+    done = torchrun_two(args, deepspeed=config["deepspeed"] is not None)
     assert done.returncode == 0, done.stderr[-3000:]
     return [json.loads((out / f"rank-{r}.json").read_text()) for r in (0, 1)]
 
@@ -144,7 +144,7 @@ def test_two_ranks_play_different_hands_in_step_and_write_each_episode_once(
 ):
     # 3 hands: rank 0 plays 2 of them, rank 1 one, so the ranks have different numbers of turns to learn from
     config = {**CONFIG, "hands_per_iter": 3, "env": {"max_attempts": 3}, "deepspeed": deepspeed}
-    ranks = launch(torchrun_two, small_model, tmp_path, config, port=29541 if deepspeed else 29542)
+    ranks = launch(torchrun_two, small_model, tmp_path, config)
     for it in range(config["iterations"]):
         stores = [EpisodeStore(tmp_path / "rl" / "episodes" / f"iter-{it:04d}" / f"rank-{r}") for r in (0, 1)]
         episodes = [list(s.read()) for s in stores]

@@ -16,7 +16,7 @@ def test_two_process_deepspeed_sft_step(tmp_path, torchrun_two):
     config = {"max_steps": 2, "batch_size": 2, "lr": 1e-3, "logging_steps": 1, "data": {"hands": 16}}
     args = ["-m", "agent_rl.train.sft", "--model", str(model), "--out", str(tmp_path / "out")]
     args += ["--deepspeed", "zero2", "--config", json.dumps(config)]
-    done = torchrun_two(29533, args, deepspeed=True)
+    done = torchrun_two(args, deepspeed=True)
     assert done.returncode == 0, done.stderr[-3000:]
     log = json.loads((tmp_path / "out" / "checkpoints.json").read_text())
     assert log["checkpoints"][-1]["step"] == 2
