@@ -46,18 +46,19 @@ def judged_pairs(store_dir: Path) -> list[tuple[bool, bool]]:
     return pairs
 
 
-def paired_change(before: Path, after: Path) -> dict[str, Any]:
-    """Tasks solved after but not before (gained) and the reverse (lost), between two evaluations' summaries
-    of the same tasks, with McNemar's exact two-sided p (the binomial test on the changed tasks)."""
+def solved_tasks(summary: Path) -> dict[str, bool]:
+    """Whether each task of an evaluation was solved, from the results beside its summary."""
+    return {str(r["task_id"]): bool(r["success"]) for r in read_jsonl(summary.parent / RESULTS_FILE)}
+
+
+def paired_change(before: dict[str, bool], after: dict[str, bool]) -> dict[str, Any]:
+    """Tasks solved after but not before (gained) and the reverse (lost), over the tasks both evaluations
+    have, with McNemar's exact two-sided p (the binomial test on the changed tasks)."""
     from scipy.stats import binomtest
 
-    def solved(summary: Path) -> dict[str, bool]:
-        return {str(r["task_id"]): bool(r["success"]) for r in read_jsonl(summary.parent / RESULTS_FILE)}
-
-    a, b = solved(before), solved(after)
-    shared = a.keys() & b.keys()
-    gained = sum(b[t] and not a[t] for t in shared)
-    lost = sum(a[t] and not b[t] for t in shared)
+    shared = before.keys() & after.keys()
+    gained = sum(after[t] and not before[t] for t in shared)
+    lost = sum(before[t] and not after[t] for t in shared)
     p = binomtest(gained, gained + lost, 0.5).pvalue if gained + lost else 1.0
     return {"tasks": len(shared), "gained": gained, "lost": lost, "mcnemar_p": p}
 
@@ -202,12 +203,12 @@ def pae_report(
                 else None,
             }
         )
-    summaries = ([before] if before else []) + evals
+    solved = [solved_tasks(path) for path in ([before] if before else []) + evals]  # each read once
     report = {
         "run": str(run_dir),
         "before_warm_start": before_point,
         "heldout": points,
-        "changes": [paired_change(a, b) for a, b in pairwise(summaries)],
+        "changes": [paired_change(a, b) for a, b in pairwise(solved)],
         "judge": {
             "per_iteration": per_iteration,
             "pooled": agreement_report(*zip(*pooled, strict=True)) if pooled else {},

@@ -117,8 +117,9 @@ def _game_rule_fact(rng: random.Random) -> str:
     """The game's rule sentence, either rule, and what a few cards count as under it."""
     as_10 = rng.random() < 0.5
     cards = [rng.choice(LABELS) for _ in range(rng.randint(1, 4))]
-    numbers = card_values(cards, as_10)
-    return f"Rule: {face_rule(as_10)}, 'A' counts as '1'. Cards: {cards!r} count as {list(numbers)}."
+    return (
+        f"Rule: {face_rule(as_10)}, 'A' counts as '1'. Cards: {cards!r} count as {card_values(cards, as_10)}."
+    )
 
 
 def pretrain_documents(config: PretrainTextConfig) -> list[str]:
