@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,3 +28,22 @@ def bundled_auth_dir(bundled_sites: SitesHandle, tmp_path_factory: pytest.TempPa
     folder = tmp_path_factory.mktemp("auth")
     bundled_sites.write_storage_states(folder)
     return folder
+
+
+@pytest.fixture
+def oracle_failures() -> Callable[[list[dict[str, Any]]], dict[Any, tuple]]:
+    """From `results.jsonl` rows, each task that did not score 1: its error, score details and every step's
+    action, error and URL, so that a failure tells a timing fault from a broken oracle."""
+
+    def failures(rows: list[dict[str, Any]]) -> dict[Any, tuple]:
+        return {
+            r["task_id"]: (
+                r["error"],
+                r.get("eval"),
+                [(s["action"].split("Action: ")[-1], s["error"], s["url"]) for s in r["steps"]],
+            )
+            for r in rows
+            if r["score"] != 1.0
+        }
+
+    return failures

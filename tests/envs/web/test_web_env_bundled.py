@@ -40,7 +40,9 @@ def _url_flags(sites):
     return [arg for key, url in sites.urls.items() for arg in (f"--{key.replace('_', '-')}", url)]
 
 
-def test_every_oracle_scores_one_and_every_wrong_answer_zero(sites, bundled_auth_dir, tmp_path):
+def test_every_oracle_scores_one_and_every_wrong_answer_zero(
+    sites, bundled_auth_dir, tmp_path, oracle_failures
+):
     tasks = load_bundled_tasks(sites.env_vars())
     out = tmp_path / "oracle"
     args = [
@@ -57,7 +59,7 @@ def test_every_oracle_scores_one_and_every_wrong_answer_zero(sites, bundled_auth
     assert main([*args, "--model", "oracle", "--out", str(out), "--parallel", "4", "--no-screenshots"]) == 0
     rows = {str(r["task_id"]): r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     assert set(rows) == {str(t.task_id) for t in tasks}
-    failed = {k: (r["error"], r.get("eval")) for k, r in rows.items() if r["score"] != 1.0}
+    failed = oracle_failures(list(rows.values()))
     assert not failed, failed
     summary = json.loads((out / "summary.json").read_text())
     assert summary["overall"] == {"tasks": len(tasks), "success": len(tasks), "rate": 1.0}

@@ -47,18 +47,11 @@ def test_a_seed_zero_answer_fails_a_held_out_task_whose_data_differ():
 
 @pytest.mark.e2e
 @pytest.mark.timeout(600)
-def test_every_oracle_scores_one_on_the_held_out_sites(tmp_path):
+def test_every_oracle_scores_one_on_the_held_out_sites(tmp_path, oracle_failures):
     out = tmp_path / "heldout"
     args = ["eval", "webarena", "--bundled", "--site-seed", str(HELD_OUT), "--model", "oracle"]
     assert main([*args, "--out", str(out), "--parallel", "4", "--no-screenshots"]) == 0
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(rows) == len(bundled_raw(HELD_OUT))
-    failed = {r["task_id"]: r for r in rows if r["score"] != 1.0}
-    assert not failed, {  # what each step did and where it went, to tell a timing fault from a broken oracle
-        task: (
-            r["error"],
-            r["eval"],
-            [(s["action"].split("Action: ")[-1], s["error"], s["url"]) for s in r["steps"]],
-        )
-        for task, r in failed.items()
-    }
+    failed = oracle_failures(rows)
+    assert not failed, failed
